@@ -1,0 +1,183 @@
+"""Execute a notebook with papermill and make every failure loud.
+
+Used by the test harness (quick parameters) and by ``python -m rglib.reproduce``
+(paper parameters). Beyond papermill's own error handling it
+
+* runs each notebook in its own ``python -m papermill`` process (no ZMQ state
+  shared between notebooks; the kernel uses this very Python);
+* names the failing notebook *and cell* (index in the source notebook and its
+  first line) in the exception message;
+* inspects the saved ipywidgets state: an exception raised inside an
+  ``interact`` callback is stored only in an Output widget and would otherwise
+  pass silently (papermill exits 0). It is reported like any other error.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+PAPERMILL_TAGS = {"injected-parameters", "papermill-error-cell-tag"}
+
+
+class NotebookError(RuntimeError):
+    """A notebook failed: the message names the notebook and the cell."""
+
+
+def read(path):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def meta(nb):
+    """The ``rglib`` block of a notebook's metadata (quick parameters, budget, ...)."""
+    return nb.get("metadata", {}).get("rglib", {})
+
+
+def parameters_cell(nb):
+    """Index of the cell tagged ``parameters`` (None if there is none)."""
+    for i, c in enumerate(nb.get("cells", [])):
+        if "parameters" in (c.get("metadata", {}).get("tags") or []):
+            return i
+    return None
+
+
+def check_structure(path):
+    """Raise NotebookError unless the notebook has what the harness needs."""
+    path = Path(path)
+    nb = read(path)
+    problems = []
+    if parameters_cell(nb) is None:
+        problems.append("no cell is tagged 'parameters'")
+    m = meta(nb)
+    if not isinstance(m.get("quick_parameters"), dict):
+        problems.append("metadata.rglib.quick_parameters (the quick test set) is missing")
+    if not isinstance(m.get("quick_budget_s"), (int, float)):
+        problems.append("metadata.rglib.quick_budget_s (quick-mode time budget) is missing")
+    for i, c in enumerate(nb.get("cells", [])):
+        if any(o.get("output_type") == "error" for o in c.get("outputs", []) or []):
+            problems.append(f"cell {i} has a stored error output")
+    if problems:
+        raise NotebookError(f"{path.name}: " + "; ".join(problems))
+    return nb
+
+
+def _source(cell):
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else src
+
+
+def _describe(nb, index):
+    """'cell K (first line)' with K counted in the *source* notebook."""
+    cells = nb["cells"]
+    k = sum(1 for c in cells[:index]
+            if not PAPERMILL_TAGS & set(c.get("metadata", {}).get("tags") or []))
+    first = next((ln.strip() for ln in _source(cells[index]).splitlines() if ln.strip()), "")
+    if len(first) > 70:
+        first = first[:67] + "..."
+    return f"cell {k} ({first!r})"
+
+
+def _widget_errors(nb):
+    """Errors stored in Output widgets, as (cell index, ename, evalue)."""
+    state = nb.get("metadata", {}).get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+    if not state:
+        return []
+
+    def children(model_id, seen):
+        if model_id in seen or model_id not in state:
+            return
+        seen.add(model_id)
+        yield model_id
+        for v in state[model_id].get("state", {}).values():
+            refs = v if isinstance(v, list) else [v]
+            for r in refs:
+                if isinstance(r, str) and r.startswith("IPY_MODEL_"):
+                    yield from children(r[len("IPY_MODEL_"):], seen)
+
+    found = []
+    for i, cell in enumerate(nb.get("cells", [])):
+        for out in cell.get("outputs", []) or []:
+            view = out.get("data", {}).get(WIDGET_VIEW)
+            if not view:
+                continue
+            for mid in children(view.get("model_id"), set()):
+                for o in state[mid].get("state", {}).get("outputs", []) or []:
+                    if o.get("output_type") == "error":
+                        found.append((i, o.get("ename", "Error"), o.get("evalue", "")))
+    return found
+
+
+def check_outputs(nb, name):
+    """Raise NotebookError for any error output, in a cell or inside a widget."""
+    for i, cell in enumerate(nb.get("cells", [])):
+        if "papermill-error-cell-tag" in (cell.get("metadata", {}).get("tags") or []):
+            continue
+        for out in cell.get("outputs", []) or []:
+            if out.get("output_type") == "error":
+                raise NotebookError(f"{name}: {_describe(nb, i)} raised "
+                                    f"{out.get('ename')}: {out.get('evalue')}")
+    errs = _widget_errors(nb)
+    if errs:
+        i, ename, evalue = errs[0]
+        raise NotebookError(f"{name}: {_describe(nb, i)} raised {ename}: {evalue} inside "
+                            f"an ipywidgets callback (papermill alone would not notice)")
+
+
+def execute(path, out_path, parameters=None, cwd=None, cell_timeout=None, log=None):
+    """Execute ``path`` into ``out_path`` with papermill; return (nb, seconds).
+
+    Raises NotebookError naming the notebook and the failing cell.
+    """
+    path, out_path = Path(path).resolve(), Path(out_path).resolve()
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    cwd = Path(cwd).resolve() if cwd else path.parent
+    env = dict(os.environ)
+    env["JUPYTER_PREFER_ENV_PATH"] = "1"   # kernelspec of this environment first
+    env.pop("MPLBACKEND", None)            # an inherited Agg backend hides all figures
+    cmd = [sys.executable, "-m", "papermill", str(path), str(out_path),
+           "--kernel", "python3", "--cwd", str(cwd), "--no-progress-bar",
+           "--start-timeout", "120"]
+    if cell_timeout:
+        cmd += ["--execution-timeout", str(int(cell_timeout))]
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(parameters or {}, f)   # JSON is valid YAML
+        pfile = f.name
+    cmd += ["-f", pfile]
+    t0 = time.perf_counter()
+    try:
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    finally:
+        os.unlink(pfile)
+    seconds = time.perf_counter() - t0
+    if log is not None:
+        Path(log).parent.mkdir(parents=True, exist_ok=True)
+        Path(log).write_text(proc.stdout + proc.stderr, encoding="utf-8")
+    nb = read(out_path) if out_path.exists() else None
+    if nb is not None:
+        check_outputs(nb, path.name)      # names the cell, in the body or in a widget
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-8:])
+        raise NotebookError(f"{path.name}: papermill exited {proc.returncode}:\n{tail}")
+    return nb, seconds
+
+
+def figures(nb):
+    """Yield (source cell index, k, png bytes) for every PNG output of a notebook."""
+    import base64
+
+    k_src = -1
+    for cell in nb.get("cells", []):
+        if PAPERMILL_TAGS & set(cell.get("metadata", {}).get("tags") or []):
+            continue
+        k_src += 1
+        k = 0
+        for out in cell.get("outputs", []) or []:
+            png = out.get("data", {}).get("image/png")
+            if png:
+                yield k_src, k, base64.b64decode("".join(png) if isinstance(png, list) else png)
+                k += 1

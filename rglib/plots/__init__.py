@@ -1,0 +1,1 @@
+"""Figures: pure functions from parameters/results to matplotlib Figures (no physics here)."""

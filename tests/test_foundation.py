@@ -1,0 +1,88 @@
+"""Foundation helpers: input checks, results records, widgets, notebook init."""
+import math
+
+import numpy as np
+import pytest
+
+from rglib import notebook, results, validate, widgets
+
+
+@pytest.mark.parametrize("fn,args,match", [
+    (validate.positive, ("Gamma", -0.1), "Gamma must be > 0"),
+    (validate.positive, ("Gamma", float("nan")), "Gamma must be finite"),
+    (validate.greater, ("Lambda", 1.0, 1.0), "Lambda must be > 1"),
+    (validate.integer, ("N_keep", 0, 1), "N_keep must be >= 1"),
+    (validate.integer, ("L", 2.5), "L must be an integer"),
+    (validate.integer, ("L", True), "L must be an integer"),
+    (validate.divisible, ("L", 7, 2), "L must be divisible by 2"),
+    (validate.finite, ("K", "abc"), "K must be a real number"),
+    (validate.finite, ("K", math.inf), "K must be finite"),
+    (validate.one_of, ("field", "x", ("impurity", "uniform")), "field must be one of"),
+])
+def test_validate_names_the_parameter(fn, args, match):
+    with pytest.raises(ValueError, match=match):
+        fn(*args)
+
+
+def test_validate_passes_good_values_through():
+    assert validate.positive("x", 2.0) == 2.0
+    assert validate.integer("n", np.int64(3)) == 3 and validate.integer("n", 4.0) == 4
+    assert validate.in_range("p", 0.5, 0, 1) == 0.5
+
+
+def test_results_status():
+    r = results.Results("nb")
+    assert r.add("Fig 1", "a", ours=1.0001, ref=1.0, ref_source="exact", rtol=1e-3) == "agrees"
+    assert r.add("Fig 1", "b", ours=1.1, ref=1.0, ref_source="exact", rtol=1e-3) == "differs"
+    assert r.add("Fig 1", "c", ours=float("nan"), ref=1.0, ref_source="exact", rtol=1.0) == "differs"
+    assert r.add("Fig 2", "d", ours=3.0) == "computed"
+    assert r.add("Fig 2", "e", ours="yes", status="qualitative") == "qualitative"
+    assert r.counts() == {"agrees": 1, "differs": 2, "computed": 1, "qualitative": 1}
+    md = r.markdown()
+    assert md.count("\n") == 6 and "| Fig 1 | a | 1 | exact | 1.0001 |" in md
+    with pytest.raises(ValueError, match="ref_source"):
+        r.add("Fig", "x", ours=1.0, ref=1.0, rtol=0.1)
+    with pytest.raises(ValueError, match="rtol or atol"):
+        r.add("Fig", "x", ours=1.0, ref=1.0, ref_source="paper")
+
+
+def test_results_roundtrip_through_notebook_outputs():
+    r = results.Results("nb")
+    r.add("T1", "q", ours=2.0, ref=2.0, ref_source="paper (dnrg.md §5.1)", atol=1e-9)
+    nb = {"cells": [{"outputs": [{"output_type": "display_data",
+                                  "data": {results.MIME: r.to_json()}}]}]}
+    assert results.from_notebook(nb) == r.rows
+
+
+def test_explore_calls_the_pure_function_once_outside_widgets():
+    import ipywidgets as w
+
+    calls = []
+
+    def f(a, b):
+        calls.append((a, b))
+        return None
+
+    ui = widgets.explore(f, a=widgets.slider(0.5, 0.0, 1.0), b=7)
+    assert calls[0] == (0.5, 7)                  # the non-interactive call
+    assert isinstance(ui, w.interactive)
+    ui.children[0].value = 0.25                  # moving the slider calls f again
+    assert calls[-1] == (0.25, 7)
+
+
+def test_explore_propagates_errors_from_the_plain_call():
+    def bad(a):
+        raise ValueError("a must be > 1")
+
+    with pytest.raises(ValueError, match="a must be > 1"):
+        widgets.explore(bad, a=widgets.slider(0.5, 0.0, 1.0))
+
+
+def test_init_returns_seeded_generator_and_one_blas_thread(capsys):
+    rng = notebook.init(seed=3)
+    assert rng.integers(1 << 30) == np.random.default_rng(3).integers(1 << 30)
+    assert notebook.blas_threads() == [1]
+    out = capsys.readouterr().out
+    assert "numpy" in out and "BLAS threads [1]" in out and "seed 3" in out
+    with pytest.raises(ValueError, match="seed"):
+        notebook.init(seed=-1)

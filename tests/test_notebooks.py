@@ -1,0 +1,68 @@
+"""Every notebook: structure, a quick papermill run, and its bad-parameter check.
+
+Executed notebooks land in build/test-notebooks/, where the second stage of
+``make test`` runs nbval over them (a same-parameters determinism check of the
+cells marked NBVAL_CHECK_OUTPUT).
+"""
+from pathlib import Path
+
+import pytest
+
+from rglib import nbrun, repo_root, results
+from rglib.reproduce import notebooks
+
+NOTEBOOKS = notebooks()
+OUT = repo_root() / "build" / "test-notebooks"
+ids = [p.stem for p in NOTEBOOKS]
+
+
+def test_there_are_notebooks():
+    assert any(p.name.startswith("00_") for p in NOTEBOOKS)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_structure(path):
+    nb = nbrun.check_structure(path)
+    # The parameters cell comes first, then the cell that checks the parameters.
+    assert nbrun.parameters_cell(nb) == next(
+        i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code")
+    m = nbrun.meta(nb)
+    assert m.get("bad_parameters"), f"{path.name}: metadata.rglib.bad_parameters is missing"
+    assert set(m["quick_parameters"]) | set(m["bad_parameters"]) <= set(
+        _parameter_names(nb)), f"{path.name}: quick/bad parameters not in the parameters cell"
+
+
+def _parameter_names(nb):
+    import ast
+
+    src = nb["cells"][nbrun.parameters_cell(nb)]["source"]
+    src = "".join(src) if isinstance(src, list) else src
+    return [t.id for node in ast.parse(src).body if isinstance(node, ast.Assign)
+            for t in node.targets if isinstance(t, ast.Name)]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_quick_run(path, notebook_times):
+    nb = nbrun.check_structure(path)
+    m = nbrun.meta(nb)
+    budget = float(m["quick_budget_s"])
+    out_nb, secs = nbrun.execute(path, OUT / path.name, parameters=m["quick_parameters"],
+                                 cell_timeout=max(300.0, 10 * budget))
+    notebook_times.append((path.stem, secs, budget))
+    print(f"{path.stem}: {secs:.1f} s (budget {budget:.0f} s)")
+    rows = results.from_notebook(out_nb)
+    assert rows, f"{path.name}: no results record was displayed"
+    assert all(r["notebook"] == path.stem for r in rows)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_bad_parameter_is_refused(path, tmp_path):
+    nb = nbrun.read(path)
+    m = nbrun.meta(nb)
+    params = dict(m["quick_parameters"], **m["bad_parameters"])
+    with pytest.raises(nbrun.NotebookError) as e:
+        nbrun.execute(path, tmp_path / path.name, parameters=params, cell_timeout=300)
+    msg = str(e.value)
+    check_cell = nbrun.parameters_cell(nb) + 1
+    assert f"cell {check_cell} " in msg, msg          # stopped in the parameter check
+    assert "ValueError" in msg and any(k in msg for k in m["bad_parameters"]), msg
