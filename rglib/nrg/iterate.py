@@ -1,0 +1,313 @@
+r"""Iterative diagonalization of the Wilson chain, block-diagonal in (Q, 2S_z).
+
+Conventions (Krishna-murthy, Wilkins & Wilson 1980; the authors' notebook):
+shell N holds the impurity and chain sites f_0..f_N; its energy scale is
+s_N = Lambda^{-(N-1)/2} and its rescaled Hamiltonian H_N = H_N^phys / s_N obeys
+
+.. math::
+
+    H_{N+1} = \sqrt\Lambda\, H_N + t_N \sum_\sigma (f^\dagger_{N\sigma} f_{N+1,\sigma} + h.c.)
+              [+ B\, S_z(f_{N+1}) / s_{N+1}\ \text{for a uniform field}],
+
+with the rescaled hoppings t_N of :mod:`rglib.nrg.chain`. Shell N is assigned the
+temperature T_N = s_N / beta_bar.
+
+Basis of shell N+1: |r, s> = S_s^+ |r>, with |r> a kept eigenstate of shell N and
+S_s^+ the product of f^+_{N+1} creators making the site state s. Moving f^+_{N}
+through S_s^+ gives the fermionic sign (-1)^{n_s}, so
+
+    <r' s'| f^+_{N sigma} f_{N+1 sigma} |r s> = (-1)^{n_{s'}} <s'|f_sigma|s> <r'|f^+_{N sigma}|r>.
+
+Every shell: diagonalize each (Q, 2Sz) block, subtract the lowest energy of the shell
+(accumulated into the physical ground-state energy E0_N), keep the N_keep lowest
+states (and/or those below an energy cutoff) **without ever splitting a degenerate
+multiplet**: every state within ``safeguard`` (relative) of the last kept energy is
+kept too. Multiplets of SU(2) spin or of particle-hole symmetry live in different
+blocks, so the cut is decided on the global spectrum.
+
+The code is written with ``autograd.numpy`` and builds every matrix functionally
+(no in-place writes on arrays that depend on the model parameters), so that
+``rglib.nrg`` can be differentiated in reverse mode (notebook 03). Truncation
+decisions are made on plain values.
+"""
+import math
+from dataclasses import dataclass, field
+
+import autograd.numpy as anp
+import numpy as np
+
+from .. import validate
+from . import chain as _chain
+from . import fock
+from .linalg import eigh
+
+_F_UP, _F_DN = fock.site_f()
+_SITE_F = (_F_UP, _F_DN)
+
+
+def _plain(x):
+    while type(x).__module__.startswith("autograd"):
+        x = x._value
+    return np.asarray(x)
+
+
+@dataclass
+class Shell:
+    """One NRG shell: the full spectrum (before truncation) and what was kept.
+
+    energies[q]: all eigenvalues of block q = (Q, 2Sz), rescaled, relative to the
+    shell's ground state (ascending). kept[q]: number of kept states of block q.
+    vectors[q]: eigenvectors (only with ``store_vectors=True``), columns in the
+    product basis of the block (segments listed in ``segments[q]``).
+    """
+    N: int
+    scale: float                       # s_N = Lambda^{-(N-1)/2}
+    E0: object                         # physical ground-state energy of H_N
+    energies: dict
+    kept: dict
+    segments: dict = field(default_factory=dict)
+    vectors: dict = field(default_factory=dict)
+    ops: dict = field(default_factory=dict)   # expectation-value operators, all states
+
+    @property
+    def n_states(self):
+        return sum(len(e) for e in self.energies.values())
+
+    @property
+    def n_kept(self):
+        return sum(self.kept.values())
+
+
+def shell_scale(Lam, N):
+    return float(Lam) ** (-(N - 1) / 2.0)
+
+
+def shells_for_temperature(T_min, Lam, beta_bar):
+    """Smallest number of shells (N_max + 1) whose last temperature is <= T_min."""
+    validate.positive("T_min", T_min)
+    N = 1 + 2 * math.log(1.0 / (beta_bar * T_min)) / math.log(Lam)
+    return max(2, int(math.ceil(N - 1e-9)) + 1)
+
+
+def _truncate(energies, N_keep, e_cut, safeguard):
+    """Number of states to keep per block: lowest N_keep / below e_cut, whole multiplets."""
+    allE = np.sort(np.concatenate([_plain(e) for e in energies.values()]))
+    n_total = len(allE)
+    n = n_total if N_keep is None else min(N_keep, n_total)
+    thr = allE[n - 1]
+    if e_cut is not None:
+        thr = min(thr, e_cut)
+    thr = thr + safeguard * max(1.0, abs(thr))
+    return {q: int(np.searchsorted(_plain(e), thr, side="right")) for q, e in energies.items()}
+
+
+def _site_energy(B_site, s):
+    return B_site * fock.SITE_2SZ[s] / 2.0
+
+
+def _grow(E, fdag, ops_prev, t, Lam, B_site):
+    """Product-basis block Hamiltonians of shell N+1 from the kept states of shell N.
+
+    E[q]: kept energies; fdag[sigma][q]: <r'|f^+_{N sigma}|r> from block q to
+    q + (1, +-1). Returns dict q' -> (H block, segments [(q_old, s, offset, dim)]).
+    """
+    sqL = np.sqrt(Lam)
+    targets = {}
+    for q, e in E.items():
+        for s in range(4):
+            qn = (q[0] + int(fock.SITE_Q[s]), q[1] + int(fock.SITE_2SZ[s]))
+            targets.setdefault(qn, []).append((q, s))
+    blocks = {}
+    for qn, segs in targets.items():
+        segs = sorted(segs, key=lambda x: x[1])
+        dims = [len(E[q]) for q, _ in segs]
+        offs = np.concatenate([[0], np.cumsum(dims)])
+        rows = []
+        for a, (qa, sa) in enumerate(segs):
+            row = []
+            for b, (qb, sb) in enumerate(segs):
+                if a == b:
+                    diag = sqL * E[qa] + _site_energy(B_site, sa)
+                    row.append(anp.diag(diag) if dims[a] else np.zeros((0, 0)))
+                    continue
+                blk = None
+                for sig in (0, 1):
+                    # <s_a|f_sig|s_b> != 0 : site loses sigma, old part gains it (a <- b)
+                    c = _SITE_F[sig][sa, sb]
+                    if c != 0.0:
+                        sign = (-1.0) ** int(fock.SITE_N[sa])
+                        blk = t * sign * c * fdag[sig][qb]
+                        break
+                    c = _SITE_F[sig][sb, sa]      # h.c.: a -> b term transposed
+                    if c != 0.0:
+                        sign = (-1.0) ** int(fock.SITE_N[sb])
+                        blk = anp.transpose(t * sign * c * fdag[sig][qa])
+                        break
+                row.append(blk if blk is not None else np.zeros((dims[a], dims[b])))
+            rows.append(anp.concatenate(row, axis=1))
+        H = anp.concatenate(rows, axis=0)
+        blocks[qn] = (H, [(q, s, int(offs[k]), dims[k]) for k, (q, s) in enumerate(segs)])
+    return blocks
+
+
+def _new_fdag(U, segments, kept, blocks_keys):
+    """<r'|f^+_{N+1,sigma}|r> between kept eigenstates of shell N+1."""
+    out = ({}, {})
+    for q, segs in segments.items():
+        kq = kept[q]
+        for sig in (0, 1):
+            qt = (q[0] + 1, q[1] + (1 if sig == 0 else -1))
+            if qt not in segments:
+                out[sig][q] = np.zeros((0, kq))
+                continue
+            kt = kept[qt]
+            where_t = {(qo, s): (off, d) for qo, s, off, d in segments[qt]}
+            acc = None
+            for qo, s, off, d in segments[q]:
+                # f^+_sig on the new site: s -> s' with amplitude <s'|f^+|s> = <s|f|s'>
+                for s2 in range(4):
+                    c = _SITE_F[sig][s, s2]
+                    if c == 0.0 or (qo, s2) not in where_t:
+                        continue
+                    off2, d2 = where_t[(qo, s2)]
+                    term = c * (anp.transpose(U[qt][off2:off2 + d2, :kt]) @ U[q][off:off + d, :kq])
+                    acc = term if acc is None else acc + term
+            out[sig][q] = acc if acc is not None else np.zeros((kt, kq))
+    return out
+
+
+def _transport(op_prev, U, segments, kept, all_states=False):
+    """Even operator acting on the old part (O x 1_site) in the new eigenbasis."""
+    out = {}
+    for q, segs in segments.items():
+        k = U[q].shape[1] if all_states else kept[q]
+        acc = None
+        for qo, s, off, d in segs:
+            if d == 0:
+                continue
+            Uq = U[q][off:off + d, :k]
+            term = anp.transpose(Uq) @ op_prev[qo] @ Uq
+            acc = term if acc is None else acc + term
+        out[q] = acc if acc is not None else np.zeros((k, k))
+    return out
+
+
+def _first_shell_blocks(fs, scale):
+    """Split the dense shell-0 Hamiltonian into (Q, 2Sz) blocks and diagonalize."""
+    Hs = fs.H / scale
+    keys = sorted(set(zip(fs.Q.tolist(), fs.twoSz.tolist())))
+    idx = {q: np.where((fs.Q == q[0]) & (fs.twoSz == q[1]))[0] for q in keys}
+    E, U = {}, {}
+    for q in keys:
+        i = idx[q]
+        Hq = Hs[i][:, i] if hasattr(Hs, "shape") else Hs
+        E[q], U[q] = eigh(Hq)
+    return E, U, idx
+
+
+def run(model, Lam=2.0, N_max=None, T_min=None, N_keep=1000, e_cut=None, beta_bar=0.75,
+        z=1.0, scheme="wilson", A_correction=True, store_vectors=False,
+        operators=(), safeguard=1e-6, progress=None):
+    """Run the NRG for ``model`` (:mod:`rglib.nrg.models`) and return its shells.
+
+    Parameters
+    ----------
+    Lam : float > 1
+        Discretization parameter Lambda.
+    N_max, T_min : int or float
+        Last shell, or the lowest temperature to reach (then N_max is chosen so
+        that T_{N_max} <= T_min). One of the two is required.
+    N_keep : int >= 1 or None
+        States kept per shell (None: no truncation). Whole multiplets are kept.
+    e_cut : float or None
+        Optional energy cutoff (rescaled units); the smaller of the two cuts acts.
+    beta_bar : float > 0
+        T_N = Lambda^{-(N-1)/2} / beta_bar.
+    z, scheme, A_correction
+        Discretization twist, scheme ("wilson" or "campo-oliveira"), and Wilson's
+        A_Lambda correction of the impurity coupling.
+    store_vectors : bool
+        Keep every shell's eigenvectors (memory!).
+    operators : sequence of str
+        Names of impurity operators of the model (e.g. "n_d") whose thermal
+        expectation values are wanted; they are transported through all shells.
+    """
+    validate.greater("Lambda", Lam, 1.0)
+    validate.positive("beta_bar", beta_bar)
+    if N_keep is not None:
+        N_keep = validate.integer("N_keep", N_keep, minimum=1)
+    if e_cut is not None:
+        validate.positive("e_cut", e_cut)
+    validate.nonnegative("safeguard", safeguard)
+    if (N_max is None) == (T_min is None):
+        raise ValueError("give exactly one of N_max and T_min")
+    if T_min is not None:
+        N_max = shells_for_temperature(T_min, Lam, beta_bar) - 1
+    N_max = validate.integer("N_max", N_max, minimum=0, maximum=400)
+    validate.one_of("scheme", scheme, _chain.SCHEMES)
+    validate.in_range("z", z, 0.0, 1.0)
+    if z == 0:
+        raise ValueError("z must lie in (0, 1], got 0")
+    use_A = A_correction and scheme == "wilson"
+    A_corr = _chain.A_Lambda(Lam) if use_A else 1.0
+    if z == 1.0 and scheme == "wilson":
+        t = _chain.hoppings_rescaled(Lam, max(N_max, 1))
+    else:
+        t = _chain.chain_hoppings(Lam, max(N_max, 1), z, scheme)
+    # The chain's uniform field on sites f_1, f_2, ... (f_0 is in the first shell)
+    B_uniform = model.B if getattr(model, "field", "impurity") == "uniform" else 0.0
+
+    fs = model.first_shell(A_corr)
+    for name in operators:
+        if name not in fs.ops:
+            raise ValueError(f"operators: {name!r} is not an operator of the {model.name} "
+                             f"model (known: {sorted(fs.ops)})")
+    scale = shell_scale(Lam, 0)
+    E, U, idx = _first_shell_blocks(fs, scale)
+    e_min = min(float(_plain(e)[0]) for e in E.values())
+    E = {q: e - e_min for q, e in E.items()}
+    E0 = e_min * scale
+    shells = []
+    kept = _truncate(E, N_keep, e_cut, safeguard) if N_max > 0 else {q: len(e) for q, e in E.items()}
+    # f_0^+ and impurity operators in the eigenbasis of shell 0
+    fd = ({}, {})
+    for sig in (0, 1):
+        for q in E:
+            qt = (q[0] + 1, q[1] + (1 if sig == 0 else -1))
+            if qt in E:
+                M = fs.fdag0[sig][np.ix_(idx[qt], idx[q])]
+                fd[sig][q] = anp.transpose(U[qt][:, :kept[qt]]) @ M @ U[q][:, :kept[q]]
+            else:
+                fd[sig][q] = np.zeros((0, kept[q]))
+    ops_all = {name: {q: anp.transpose(U[q]) @ fs.ops[name][np.ix_(idx[q], idx[q])] @ U[q]
+                      for q in E} for name in operators}
+    shells.append(Shell(0, scale, E0, E, kept,
+                        vectors=dict(U) if store_vectors else {},
+                        ops={n: {q: anp.diag(m[q]) for q in m} for n, m in ops_all.items()}))
+    it = range(N_max)
+    if progress:
+        from ..notebook import progress as _progress
+        it = _progress(it, desc=f"NRG shells ({model.name})", total=N_max)
+    for n in it:
+        N = n + 1
+        scale = shell_scale(Lam, N)
+        Ek = {q: e[:kept[q]] for q, e in E.items() if kept[q] > 0}
+        fdk = tuple({q: fd[sig][q] for q in Ek} for sig in (0, 1))
+        opk = {name: {q: ops_all[name][q][:kept[q], :kept[q]] for q in Ek} for name in operators}
+        blocks = _grow(Ek, fdk, None, t[n], Lam, B_uniform / scale)
+        E, U, segments = {}, {}, {}
+        for q, (H, segs) in blocks.items():
+            E[q], U[q] = eigh(H)
+            segments[q] = segs
+        e_min = min(float(_plain(e)[0]) for e in E.values())
+        E = {q: e - e_min for q, e in E.items()}
+        E0 = E0 + e_min * scale
+        kept = _truncate(E, N_keep, e_cut, safeguard) if N < N_max else {q: len(e) for q, e in E.items()}
+        if N < N_max:
+            fd = _new_fdag(U, segments, kept, list(E))
+        ops_all = {name: _transport(opk[name], U, segments, kept, all_states=True)
+                   for name in operators}
+        shells.append(Shell(N, scale, E0, E, kept, segments=segments,
+                            vectors=dict(U) if store_vectors else {},
+                            ops={nm: {q: anp.diag(m[q]) for q in m} for nm, m in ops_all.items()}))
+    return shells
