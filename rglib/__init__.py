@@ -22,8 +22,15 @@ override.
 """
 import os as _os
 
+import sys as _sys
+
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     _os.environ.setdefault(_var, "1")
+if "numpy" in _sys.modules and _os.environ.get("OPENBLAS_NUM_THREADS") == "1":
+    # NumPy came first (e.g. via matplotlib): its BLAS already read the variables
+    from threadpoolctl import threadpool_limits as _limits
+
+    _limits(1, user_api="blas")
 
 __version__ = "0.1.0"
 

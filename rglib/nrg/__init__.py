@@ -6,4 +6,5 @@ K. G. Wilson, RMP 47, 773 (1975); Krishna-murthy, Wilkins & Wilson, PRB 21, 1003
 from .chain import A_Lambda, V_of_Gamma, hoppings, hoppings_rescaled, log_grid  # noqa: F401
 from .iterate import run, shells_for_temperature  # noqa: F401,E402
 from .models import Anderson, Bath, Kondo, bath_of  # noqa: F401,E402
-from .thermo import even_odd_average, impurity, thermodynamics, z_average  # noqa: F401,E402
+from .thermo import (dS_dlnT, even_odd_average, impurity, impurity_thermodynamics,  # noqa: F401,E402
+                     thermodynamics, z_average)

@@ -57,3 +57,63 @@ def T_K_haldane(U, Gamma):
     validate.positive("U", U)
     validate.positive("Gamma", Gamma)
     return np.sqrt(U * Gamma / 2) * np.exp(-np.pi * U / (8 * Gamma) + np.pi * Gamma / (2 * U))
+
+
+def dense_anderson(eps_d, U, Gamma, Lam, N, B=0.0, field="impurity", A_correction=True):
+    """Dense Fock-space Hamiltonian of impurity + f_0..f_N (exact diagonalization reference).
+
+    Independent of the NRG iteration: Jordan-Wigner operators of all 2(N+2) modes.
+    Returns (H, Q, 2Sz) in physical units. Keep N <= 4 (dimension 4^(N+2)).
+    """
+    from . import fock
+
+    N = validate.integer("N", N, minimum=0, maximum=4)
+    c, n, two_sz = fock.spinful(N + 2)
+    d, f = c[0], c[1:]
+    eps = _chain.hoppings(Lam, N)
+    A = _chain.A_Lambda(Lam) if A_correction else 1.0
+    V = np.sqrt(2 * Gamma / np.pi * A)
+    nd = [d[s].T @ d[s] for s in (0, 1)]
+    H = eps_d * (nd[0] + nd[1]) + U * nd[0] @ nd[1] + B * 0.5 * (nd[0] - nd[1])
+    for s in (0, 1):
+        H = H + V * (d[s].T @ f[0][s] + f[0][s].T @ d[s])
+        for k in range(N):
+            H = H + eps[k] * (f[k][s].T @ f[k + 1][s] + f[k + 1][s].T @ f[k][s])
+    if field == "uniform":
+        for k in range(N + 1):
+            H = H + B * 0.5 * (f[k][0].T @ f[k][0] - f[k][1].T @ f[k][1])
+    return H, n - (N + 2), two_sz
+
+
+def resonant_level_thermo(eps_d, Gamma, T):
+    r"""Exact impurity thermodynamics of the U = 0 resonant level (wide flat band).
+
+    The impurity changes the density of states by
+    Delta rho(e) = (1/pi) Gamma / ((e - eps_d)^2 + Gamma^2) per spin, so
+    S_imp = 2 int de Delta rho(e) s(e/T), with s(x) the entropy of one fermion level,
+    and T chi_imp = (T/2) int de Delta rho(e) (-df/de). Valid for T, |eps_d|, Gamma << D.
+    """
+    from scipy.integrate import quad
+
+    validate.finite("eps_d", eps_d)
+    validate.positive("Gamma", Gamma)
+    T = validate.positive("T", T)
+
+    def drho(e):
+        return Gamma / np.pi / ((e - eps_d) ** 2 + Gamma ** 2)
+
+    def s(x):
+        x = abs(x)
+        return np.log1p(np.exp(-x)) + x / (np.exp(x) + 1.0)
+
+    def mdf(x):     # -df/dx
+        return 0.25 / np.cosh(x / 2) ** 2
+
+    lim = 60.0
+    pts = sorted({-lim, 0.0, eps_d / T, lim})
+    pts = [p for p in pts if -lim <= p <= lim]
+    S = 2 * sum(quad(lambda x: drho(x * T) * T * s(x), a, b, limit=200)[0]
+                for a, b in zip(pts[:-1], pts[1:]))
+    Tchi = 0.5 * sum(quad(lambda x: drho(x * T) * T * mdf(x), a, b, limit=200)[0]
+                     for a, b in zip(pts[:-1], pts[1:]))
+    return {"S": S, "Tchi": Tchi}

@@ -25,8 +25,9 @@ from .iterate import _plain
 QUANTITIES = ("T", "F", "S", "C", "Tchi", "Sz", "Q")
 
 
-def shell_thermo(shell, beta_bar, operators=()):
-    """Thermodynamic quantities of one shell (dict of floats/boxes)."""
+def shell_thermo(shell, operators=()):
+    """Thermodynamic quantities of one shell at T_N = scale / beta_bar (dict)."""
+    beta_bar = shell.beta_bar
     es = [shell.energies[q] for q in shell.energies]
     e = anp.concatenate(es)
     two_sz = np.concatenate([np.full(len(shell.energies[q]), q[1]) for q in shell.energies])
@@ -51,9 +52,9 @@ def shell_thermo(shell, beta_bar, operators=()):
     return out
 
 
-def thermodynamics(shells, beta_bar, operators=()):
+def thermodynamics(shells, operators=()):
     """Arrays over shells of :data:`QUANTITIES` (plain NumPy floats)."""
-    rows = [shell_thermo(s, beta_bar, operators) for s in shells]
+    rows = [shell_thermo(s, operators) for s in shells]
     keys = list(rows[0])
     return {k: np.array([float(_plain(r[k])) for r in rows]) for k in keys}
 
@@ -104,3 +105,43 @@ def at_temperature(T, X, T0):
         raise ValueError(f"T must lie in the run's range [{T.min():.3g}, {T.max():.3g}]: "
                          "run more shells (N_max or T_min) for lower temperatures")
     return np.interp(np.log(T0), np.log(T)[::-1], X[::-1])
+
+
+def dS_dlnT(T, S):
+    """Heat capacity C = dS/d ln T by finite differences on the (ln T) grid."""
+    return np.gradient(np.asarray(S), np.log(np.asarray(T)))
+
+
+def impurity_thermodynamics(model, Lam=2.0, T_min=1e-10, N_keep=1000, beta_bar=2.0, N_z=1,
+                            scheme="wilson", progress=None, **kw):
+    """S_imp, T chi_imp, C_imp vs T: impurity minus bath, z-averaged, even/odd averaged.
+
+    Runs the NRG for ``model`` and for its bare chain (:func:`rglib.nrg.bath_of`) at
+    N_z twists z = 1/N_z, ..., 1, subtracts at equal shells, averages over z, then
+    averages the even and odd shells (:func:`even_odd_average`). Returns a dict of
+    arrays: T, S, Tchi, C (fluctuation formula) and C_dS (= dS_imp/d ln T, the
+    smoother estimate at low T), and Q (charge).
+    """
+    from .iterate import run
+    from .models import bath_of
+
+    N_z = validate.integer("N_z", N_z, minimum=1, maximum=64)
+    runs = []
+    zs = [(i + 1) / N_z for i in range(N_z)]
+    it = zs
+    if progress:
+        from ..notebook import progress as _progress
+        it = _progress(zs, desc=f"NRG z-runs ({model.name})")
+    for z in it:
+        tot = thermodynamics(run(model, Lam, T_min=T_min, N_keep=N_keep, beta_bar=beta_bar,
+                                 z=z, scheme=scheme, **kw))
+        bath = thermodynamics(run(bath_of(model), Lam, T_min=T_min, N_keep=N_keep,
+                                  beta_bar=beta_bar, z=z, scheme=scheme, **kw))
+        runs.append(impurity(tot, bath))
+    imp = z_average(runs)
+    out = {}
+    for k in ("S", "Tchi", "C", "Q"):
+        T, out[k] = even_odd_average(imp["T"], imp[k])
+    out["T"] = T
+    out["C_dS"] = dS_dlnT(T, out["S"])
+    return out
