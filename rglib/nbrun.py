@@ -139,15 +139,12 @@ def execute(path, out_path, parameters=None, cwd=None, cell_timeout=None, log=No
     env = dict(os.environ)
     env["JUPYTER_PREFER_ENV_PATH"] = "1"   # kernelspec of this environment first
     env.pop("MPLBACKEND", None)            # an inherited Agg backend hides all figures
-    cmd = [sys.executable, "-m", "papermill", str(path), str(out_path),
-           "--kernel", "python3", "--cwd", str(cwd), "--no-progress-bar",
-           "--start-timeout", "120"]
-    if cell_timeout:
-        cmd += ["--execution-timeout", str(int(cell_timeout))]
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-        json.dump(parameters or {}, f)   # JSON is valid YAML
+        # JSON, read back with json (not papermill's YAML, which turns 1e-10 into text)
+        json.dump({"parameters": parameters or {}, "cwd": str(cwd),
+                   "timeout": int(cell_timeout) if cell_timeout else None}, f)
         pfile = f.name
-    cmd += ["-f", pfile]
+    cmd = [sys.executable, "-m", "rglib.nbrun", str(path), str(out_path), pfile]
     t0 = time.perf_counter()
     try:
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
@@ -181,3 +178,19 @@ def figures(nb):
             if png:
                 yield k_src, k, base64.b64decode("".join(png) if isinstance(png, list) else png)
                 k += 1
+
+
+def _main(argv):
+    """``python -m rglib.nbrun IN OUT SPEC.json``: papermill in a fresh process."""
+    import papermill as pm
+
+    src, dst, spec_file = argv
+    with open(spec_file, encoding="utf-8") as f:
+        spec = json.load(f)
+    pm.execute_notebook(src, dst, parameters=spec["parameters"], cwd=spec["cwd"],
+                        kernel_name="python3", progress_bar=False, start_timeout=120,
+                        execution_timeout=spec["timeout"], log_output=True)
+
+
+if __name__ == "__main__":
+    _main(sys.argv[1:])

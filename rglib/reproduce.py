@@ -82,7 +82,7 @@ def main(argv=None):
         t0 = time.perf_counter()
         try:
             nb, secs = nbrun.execute(path, out_nb, parameters={},
-                                     log=out / "logs" / f"{name}.log", cell_timeout=6 * 3600)
+                                     log=out / "logs" / f"{name}.log", cell_timeout=1800)
         except nbrun.NotebookError as e:
             err, failed = str(e), failed + 1
             secs = time.perf_counter() - t0

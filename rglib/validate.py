@@ -24,13 +24,18 @@ def _value(x):
 
 
 def finite(name, value):
-    """``value`` must be a finite real number; returns it unchanged."""
+    """``value`` must be a finite real number.
+
+    Returns it unchanged (numbers, autograd boxes), or as a float when it is a
+    numeric string: YAML reads ``1e-10`` as text, e.g. ``papermill -y 'T: 1e-10'``.
+    """
     v = _value(value)
     if isinstance(v, bool) or not isinstance(v, (numbers.Real, np.floating, np.integer)):
         try:
             v = float(np.asarray(v).item())
         except (TypeError, ValueError):
             raise ValueError(f"{name} must be a real number, got {value!r}") from None
+        value = v
     if not math.isfinite(float(v)):
         raise ValueError(f"{name} must be finite, got {v!r}")
     return value
@@ -38,7 +43,7 @@ def finite(name, value):
 
 def positive(name, value):
     """``value`` > 0 and finite."""
-    finite(name, value)
+    value = finite(name, value)
     if not _value(value) > 0:
         raise ValueError(f"{name} must be > 0, got {_value(value)!r}")
     return value
@@ -46,7 +51,7 @@ def positive(name, value):
 
 def nonnegative(name, value):
     """``value`` >= 0 and finite."""
-    finite(name, value)
+    value = finite(name, value)
     if not _value(value) >= 0:
         raise ValueError(f"{name} must be >= 0, got {_value(value)!r}")
     return value
@@ -54,7 +59,7 @@ def nonnegative(name, value):
 
 def greater(name, value, bound):
     """``value`` > ``bound`` and finite."""
-    finite(name, value)
+    value = finite(name, value)
     if not _value(value) > bound:
         raise ValueError(f"{name} must be > {bound}, got {_value(value)!r}")
     return value
@@ -62,7 +67,7 @@ def greater(name, value, bound):
 
 def in_range(name, value, lo, hi):
     """lo <= ``value`` <= hi and finite."""
-    finite(name, value)
+    value = finite(name, value)
     if not lo <= _value(value) <= hi:
         raise ValueError(f"{name} must lie in [{lo}, {hi}], got {_value(value)!r}")
     return value
@@ -70,6 +75,11 @@ def in_range(name, value, lo, hi):
 
 def integer(name, value, minimum=None, maximum=None):
     """``value`` is an integer (not a bool), optionally within [minimum, maximum]."""
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            raise ValueError(f"{name} must be an integer, got {value!r}") from None
     if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
         if isinstance(value, (float, np.floating)) and math.isfinite(value) and value == int(value):
             value = int(value)

@@ -86,3 +86,11 @@ def test_init_returns_seeded_generator_and_one_blas_thread(capsys):
     assert "numpy" in out and "BLAS threads [1]" in out and "seed 3" in out
     with pytest.raises(ValueError, match="seed"):
         notebook.init(seed=-1)
+
+
+def test_numeric_strings_from_yaml_become_numbers():
+    # papermill -y / -f read 1e-10 as text (YAML 1.1); the checks convert it
+    assert validate.positive("T_min", "1e-10") == 1e-10
+    assert validate.integer("N_keep", "300") == 300
+    with pytest.raises(ValueError, match="T_min must be > 0"):
+        validate.positive("T_min", "-1e-10")

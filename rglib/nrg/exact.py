@@ -117,3 +117,13 @@ def resonant_level_thermo(eps_d, Gamma, T):
     Tchi = 0.5 * sum(quad(lambda x: drho(x * T) * T * mdf(x), a, b, limit=200)[0]
                      for a, b in zip(pts[:-1], pts[1:]))
     return {"S": S, "Tchi": Tchi}
+
+
+def T_K_asymmetric(U, Gamma, eps_d):
+    r"""Leading-order Kondo scale of the asymmetric SIAM,
+    T_K = sqrt(U Gamma / 2) exp[pi eps_d (eps_d + U) / (2 U Gamma)]
+    (reduces to Haldane's form without the pi Gamma / 2U correction at eps_d = -U/2)."""
+    validate.positive("U", U)
+    validate.positive("Gamma", Gamma)
+    validate.finite("eps_d", eps_d)
+    return np.sqrt(U * Gamma / 2) * np.exp(np.pi * eps_d * (eps_d + U) / (2 * U * Gamma))
