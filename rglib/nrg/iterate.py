@@ -45,6 +45,10 @@ _F_UP, _F_DN = fock.site_f()
 _SITE_F = (_F_UP, _F_DN)
 
 
+def _is_traced(x):
+    return type(x).__module__.startswith("autograd")
+
+
 def _plain(x):
     while type(x).__module__.startswith("autograd"):
         x = x._value
@@ -118,35 +122,50 @@ def _grow(E, fdag, ops_prev, t, Lam, B_site):
         for s in range(4):
             qn = (q[0] + int(fock.SITE_Q[s]), q[1] + int(fock.SITE_2SZ[s]))
             targets.setdefault(qn, []).append((q, s))
+    traced = t is not None and _is_traced(t) or any(_is_traced(v) for v in E.values()) or any(
+        _is_traced(m) for f in fdag for m in f.values())
     blocks = {}
     for qn, segs in targets.items():
         segs = sorted(segs, key=lambda x: x[1])
         dims = [len(E[q]) for q, _ in segs]
-        offs = np.concatenate([[0], np.cumsum(dims)])
-        rows = []
+        offs = np.concatenate([[0], np.cumsum(dims)]).astype(int)
+        sub = {}
         for a, (qa, sa) in enumerate(segs):
-            row = []
             for b, (qb, sb) in enumerate(segs):
-                if a == b:
-                    diag = sqL * E[qa] + _site_energy(B_site, sa)
-                    row.append(anp.diag(diag) if dims[a] else np.zeros((0, 0)))
+                if b <= a:
                     continue
-                blk = None
                 for sig in (0, 1):
-                    # <s_a|f_sig|s_b> != 0 : site loses sigma, old part gains it (a <- b)
+                    # <s_a|f_sig|s_b> != 0: site loses sigma, old part gains it (a <- b)
                     c = _SITE_F[sig][sa, sb]
                     if c != 0.0:
-                        sign = (-1.0) ** int(fock.SITE_N[sa])
-                        blk = t * sign * c * fdag[sig][qb]
+                        sub[a, b] = t * ((-1.0) ** int(fock.SITE_N[sa]) * c) * fdag[sig][qb]
                         break
-                    c = _SITE_F[sig][sb, sa]      # h.c.: a -> b term transposed
+                    c = _SITE_F[sig][sb, sa]      # the h.c. term connects b <- a
                     if c != 0.0:
-                        sign = (-1.0) ** int(fock.SITE_N[sb])
-                        blk = anp.transpose(t * sign * c * fdag[sig][qa])
+                        sub[a, b] = anp.transpose(
+                            t * ((-1.0) ** int(fock.SITE_N[sb]) * c) * fdag[sig][qa])
                         break
-                row.append(blk if blk is not None else np.zeros((dims[a], dims[b])))
-            rows.append(anp.concatenate(row, axis=1))
-        H = anp.concatenate(rows, axis=0)
+        diag = [sqL * E[q] + _site_energy(B_site, s) for q, s in segs]
+        if traced:
+            rows = []
+            for a in range(len(segs)):
+                row = []
+                for b in range(len(segs)):
+                    if a == b:
+                        row.append(anp.diag(diag[a]) if dims[a] else np.zeros((0, 0)))
+                    elif (min(a, b), max(a, b)) in sub:
+                        blk = sub[min(a, b), max(a, b)]
+                        row.append(blk if a < b else anp.transpose(blk))
+                    else:
+                        row.append(np.zeros((dims[a], dims[b])))
+                rows.append(anp.concatenate(row, axis=1))
+            H = anp.concatenate(rows, axis=0)
+        else:                                  # plain arrays: fill in place (fast path)
+            H = np.zeros((offs[-1], offs[-1]))
+            H[np.diag_indices(offs[-1])] = np.concatenate(diag)
+            for (a, b), blk in sub.items():
+                H[offs[a]:offs[a + 1], offs[b]:offs[b + 1]] = blk
+                H[offs[b]:offs[b + 1], offs[a]:offs[a + 1]] = blk.T
         blocks[qn] = (H, [(q, s, int(offs[k]), dims[k]) for k, (q, s) in enumerate(segs)])
     return blocks
 
