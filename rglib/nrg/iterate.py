@@ -39,7 +39,7 @@ import numpy as np
 from .. import validate
 from . import chain as _chain
 from . import fock
-from .linalg import eigh
+from .linalg import eigh, eigh_jvp
 
 _F_UP, _F_DN = fock.site_f()
 _SITE_F = (_F_UP, _F_DN)
@@ -73,6 +73,8 @@ class Shell:
     segments: dict = field(default_factory=dict)
     vectors: dict = field(default_factory=dict)
     ops: dict = field(default_factory=dict)   # expectation-value operators, all states
+    denergies: dict = field(default_factory=dict)   # forward-mode tangents (P, n) per block
+    dE0: object = None                               # tangent of E0, shape (P,)
 
     @property
     def n_states(self):
@@ -170,8 +172,13 @@ def _grow(E, fdag, ops_prev, t, Lam, B_site):
     return blocks
 
 
-def _new_fdag(U, segments, kept, blocks_keys):
-    """<r'|f^+_{N+1,sigma}|r> between kept eigenstates of shell N+1."""
+def _new_fdag(UL, UR, segments, kept):
+    """<r'|f^+_{N+1,sigma}|r> between kept eigenstates of shell N+1.
+
+    Bilinear in the eigenvectors: UL[q'] (target block) and UR[q] (source block),
+    both restricted to kept columns; either may carry a leading tangent axis, so
+    the same function gives the forward-mode tangent dUL^T C U + U^T C dUR.
+    """
     out = ({}, {})
     for q, segs in segments.items():
         kq = kept[q]
@@ -183,14 +190,15 @@ def _new_fdag(U, segments, kept, blocks_keys):
             kt = kept[qt]
             where_t = {(qo, s): (off, d) for qo, s, off, d in segments[qt]}
             acc = None
-            for qo, s, off, d in segments[q]:
+            for qo, s, off, d in segs:
                 # f^+_sig on the new site: s -> s' with amplitude <s'|f^+|s> = <s|f|s'>
                 for s2 in range(4):
                     c = _SITE_F[sig][s, s2]
                     if c == 0.0 or (qo, s2) not in where_t:
                         continue
                     off2, d2 = where_t[(qo, s2)]
-                    term = c * (anp.transpose(U[qt][off2:off2 + d2, :kt]) @ U[q][off:off + d, :kq])
+                    term = c * anp.matmul(anp.swapaxes(UL[qt][..., off2:off2 + d2, :kt], -1, -2),
+                                          UR[q][..., off:off + d, :kq])
                     acc = term if acc is None else acc + term
             out[sig][q] = acc if acc is not None else np.zeros((kt, kq))
     return out
@@ -240,7 +248,7 @@ def _first_shell_blocks(fs, scale):
 
 def run(model, Lam=2.0, N_max=None, T_min=None, N_keep=1000, e_cut=None, beta_bar=2.0,
         z=1.0, scheme="wilson", A_correction=True, store_vectors=False,
-        operators=(), safeguard=1e-6, progress=None, scramble=None):
+        operators=(), safeguard=1e-6, progress=None, scramble=None, tangent=None):
     """Run the NRG for ``model`` (:mod:`rglib.nrg.models`) and return its shells.
 
     Parameters
@@ -271,6 +279,12 @@ def run(model, Lam=2.0, N_max=None, T_min=None, N_keep=1000, e_cut=None, beta_ba
     scramble : numpy.random.Generator or None
         Test hook: rotate the eigenvectors inside every degenerate multiplet by a
         random orthogonal matrix. Physical results must not change.
+    tangent : (dH0, dB) or None
+        Forward-mode differentiation (P directions at once): dH0 (P, d, d) is the
+        derivative of the physical first-shell Hamiltonian, dB (P,) that of the
+        uniform field on the chain. Every shell then carries ``denergies`` and
+        ``dE0``, from which :func:`rglib.nrg.thermo.free_energy_tangent` gives
+        dF_N for all shells in one pass (see :mod:`rglib.nrg.ad`).
     """
     validate.greater("Lambda", Lam, 1.0)
     validate.positive("beta_bar", beta_bar)
@@ -304,9 +318,18 @@ def run(model, Lam=2.0, N_max=None, T_min=None, N_keep=1000, e_cut=None, beta_ba
                              f"model (known: {sorted(fs.ops)})")
     scale = shell_scale(Lam, 0)
     E, U, idx = _first_shell_blocks(fs, scale)
-    e_min = min(float(_plain(e)[0]) for e in E.values())
+    if tangent is not None:
+        dH0, dB = np.asarray(tangent[0], dtype=float), np.asarray(tangent[1], dtype=float)
+        dEr, dU = {}, {}
+        for q in E:
+            i = idx[q]
+            dEr[q], dU[q] = eigh_jvp(_plain(E[q]), _plain(U[q]), dH0[:, i][:, :, i] / scale)
+    e_min, q_min = min((float(_plain(e)[0]), q) for q, e in E.items())
     E = {q: e - e_min for q, e in E.items()}
     E0 = e_min * scale
+    if tangent is not None:
+        dE = {q: d - dEr[q_min][:, :1] for q, d in dEr.items()}
+        dE0 = dEr[q_min][:, 0] * scale
     shells = []
     kept = _truncate(E, N_keep, e_cut, safeguard) if N_max > 0 else {q: len(e) for q, e in E.items()}
     # f_0^+ and impurity operators in the eigenbasis of shell 0
@@ -319,11 +342,26 @@ def run(model, Lam=2.0, N_max=None, T_min=None, N_keep=1000, e_cut=None, beta_ba
                 fd[sig][q] = anp.transpose(U[qt][:, :kept[qt]]) @ M @ U[q][:, :kept[q]]
             else:
                 fd[sig][q] = np.zeros((0, kept[q]))
+    if tangent is not None:
+        dfd = ({}, {})
+        for sig in (0, 1):
+            for q in E:
+                qt = (q[0] + 1, q[1] + (1 if sig == 0 else -1))
+                if qt in E:
+                    M = fs.fdag0[sig][np.ix_(idx[qt], idx[q])]
+                    Ut, Uq = _plain(U[qt])[:, :kept[qt]], _plain(U[q])[:, :kept[q]]
+                    dUt, dUq = dU[qt][:, :, :kept[qt]], dU[q][:, :, :kept[q]]
+                    dfd[sig][q] = (np.matmul(np.swapaxes(dUt, 1, 2), M @ Uq)
+                                   + np.matmul(Ut.T @ M, dUq))
+                else:
+                    dfd[sig][q] = np.zeros((len(dB), 0, kept[q]))
     ops_all = {name: {q: anp.transpose(U[q]) @ fs.ops[name][np.ix_(idx[q], idx[q])] @ U[q]
                       for q in E} for name in operators}
     shells.append(Shell(0, scale, beta_bar, E0, E, kept,
                         vectors=dict(U) if store_vectors else {},
-                        ops={n: {q: anp.diag(m[q]) for q in m} for n, m in ops_all.items()}))
+                        ops={n: {q: anp.diag(m[q]) for q in m} for n, m in ops_all.items()},
+                        denergies=dE if tangent is not None else {},
+                        dE0=dE0 if tangent is not None else None))
     it = range(N_max)
     if progress:
         from ..notebook import progress as _progress
@@ -335,21 +373,41 @@ def run(model, Lam=2.0, N_max=None, T_min=None, N_keep=1000, e_cut=None, beta_ba
         fdk = tuple({q: fd[sig][q] for q in Ek} for sig in (0, 1))
         opk = {name: {q: ops_all[name][q][:kept[q], :kept[q]] for q in Ek} for name in operators}
         blocks = _grow(Ek, fdk, None, t[n], Lam, B_uniform / scale)
+        if tangent is not None:     # tangent Hamiltonians: _grow is linear in (E, f, B)
+            dblocks = [_grow({q: dE[q][p, :kept[q]] for q in Ek},
+                             tuple({q: dfd[sig][q][p] for q in Ek} for sig in (0, 1)),
+                             None, t[n], Lam, dB[p] / scale) for p in range(len(dB))]
         E, U, segments = {}, {}, {}
         for q, (H, segs) in blocks.items():
             E[q], U[q] = eigh(H)
             if scramble is not None:
                 U[q] = _scramble(E[q], U[q], scramble)
             segments[q] = segs
-        e_min = min(float(_plain(e)[0]) for e in E.values())
+        e_min, q_min = min((float(_plain(e)[0]), q) for q, e in E.items())
         E = {q: e - e_min for q, e in E.items()}
         E0 = E0 + e_min * scale
         kept = _truncate(E, N_keep, e_cut, safeguard) if N < N_max else {q: len(e) for q, e in E.items()}
+        if tangent is not None:
+            dEr, dU = {}, {}
+            for q in E:
+                dHq = np.stack([db[q][0] for db in dblocks])
+                k = kept[q] if N < N_max else 0
+                dEr[q], dU[q] = eigh_jvp(E[q] + e_min, U[q], dHq, k=k)
+            dE = {q: d - dEr[q_min][:, :1] for q, d in dEr.items()}
+            dE0 = dE0 + dEr[q_min][:, 0] * scale
         if N < N_max:
-            fd = _new_fdag(U, segments, kept, list(E))
+            Uk = {q: u[:, :kept[q]] for q, u in U.items()}
+            fd = _new_fdag(Uk, Uk, segments, kept)
+            if tangent is not None:
+                a, b = _new_fdag(dU, Uk, segments, kept), _new_fdag(Uk, dU, segments, kept)
+                dfd = tuple({q: a[sig][q] + b[sig][q] if a[sig][q].ndim == 3
+                             else np.zeros((len(dB),) + a[sig][q].shape) for q in a[sig]}
+                            for sig in (0, 1))
         ops_all = {name: _transport(opk[name], U, segments, kept, all_states=True)
                    for name in operators}
         shells.append(Shell(N, scale, beta_bar, E0, E, kept, segments=segments,
                             vectors=dict(U) if store_vectors else {},
-                            ops={nm: {q: anp.diag(m[q]) for q in m} for nm, m in ops_all.items()}))
+                            ops={nm: {q: anp.diag(m[q]) for q in m} for nm, m in ops_all.items()},
+                            denergies=dE if tangent is not None else {},
+                            dE0=dE0 if tangent is not None else None))
     return shells

@@ -1,7 +1,94 @@
-"""Symmetric eigensolver used by the NRG (a differentiable primitive in notebook 03)."""
+r"""Degeneracy-safe symmetric eigensolver for reverse-mode AD (HIPS autograd primitive).
+
+``eigh(H)`` returns (w, U) of the symmetric part (H + H^T)/2. Its vector-Jacobian
+product is Giles' formula (M. Giles, "An extended collection of matrix derivative
+results", 2008) with the eigenvector term regularized *at degeneracies only*:
+
+.. math::
+
+    \bar H = U\Big[\mathrm{diag}(\bar w) + F \circ (U^T \bar U)\Big] U^T,\qquad
+    F_{ij} = \begin{cases} 1/(w_j - w_i) & |w_j - w_i| > \tau \\ 0 & \text{otherwise,}\end{cases}
+
+symmetrized. Plain autograd divides by zero there and returns NaN.
+
+When is it exact? Write the downstream computation as a function of
+H' = U diag(w) U^T with gradient G = d(output)/dH'. Giles' eigenvector term then
+contributes (U^T G U)_ij for i != j, also in the degenerate limit, where it is the
+finite divided difference 0/0 -> (U^T G U)_ij. Zeroing F_ij is therefore exact
+whenever G has no matrix elements between degenerate eigenvectors. That holds when
+the degeneracy is enforced by a symmetry that G respects: states of different
+(Q, S_z) sectors, or members of one SU(2) multiplet under a spin-scalar G
+(Wigner-Eckart), whatever mixture of them LAPACK returns. It is the NRG's situation
+inside (Q, S_z) blocks for the free energy and its derivatives by scalar
+parameters, provided truncation never splits a multiplet. It fails for accidental
+degeneracies between states that G couples, and for a G that breaks the symmetry
+(e.g. a transverse field): the dropped term is then finite (Kasim,
+arXiv:2011.04366; dnrg.md §4). For second derivatives by a field coupling to S_z,
+the symmetry blocks make the perturbation diagonal between degenerate states, so
+the Curie terms come from the eigenvalue part and are kept. The VJP is written with
+autograd operations, so it can itself be differentiated (reverse over reverse).
+"""
 import autograd.numpy as anp
+import numpy as np
+from autograd.extend import defvjp, primitive
+
+#: relative gap below which two eigenvalues count as degenerate
+DEGENERACY_TOL = 1e-9
 
 
+def _plain(x):
+    while type(x).__module__.startswith("autograd"):
+        x = x._value
+    return np.asarray(x)
+
+
+def degenerate_mask(w, tol=DEGENERACY_TOL):
+    """Boolean matrix: |w_i - w_j| <= tol * max(1, max|w|) (diagonal included)."""
+    w = _plain(w)
+    scale = max(1.0, float(np.max(np.abs(w)))) if w.size else 1.0
+    return np.abs(w[None, :] - w[:, None]) <= tol * scale
+
+
+@primitive
 def eigh(H):
-    """Eigenvalues (ascending) and eigenvectors of a real symmetric matrix."""
-    return anp.linalg.eigh(H)
+    """Eigenvalues (ascending) and eigenvectors of the symmetric part of H."""
+    H = np.asarray(H)
+    w, U = np.linalg.eigh(0.5 * (H + H.T))
+    return w, U
+
+
+def _eigh_vjp(ans, H):
+    w, U = ans
+    deg = degenerate_mask(w)
+    gap = w[None, :] - w[:, None]                         # w_j - w_i (differentiable)
+    F = np.where(deg, 0.0, 1.0) / (gap + np.where(deg, 1.0, 0.0))
+
+    def vjp(g):
+        gw, gU = g
+        inner = anp.diag(gw) + F * anp.dot(anp.transpose(U), gU)
+        Hbar = anp.dot(U, anp.dot(inner, anp.transpose(U)))
+        return 0.5 * (Hbar + anp.transpose(Hbar))
+
+    return vjp
+
+
+defvjp(eigh, _eigh_vjp)
+
+
+def eigh_jvp(w, U, dH, k=None):
+    """Forward-mode tangent of eigh for tangent matrices dH (shape (P, n, n)).
+
+    Returns (dw, dU_k): eigenvalue tangents (P, n) and tangents of the first k
+    eigenvector columns (P, n, k), with the same degeneracy rule as the VJP:
+    dU = U (F o U^T dH U).
+    """
+    n = len(w)
+    k = n if k is None else k
+    deg = degenerate_mask(w)
+    gap = w[None, :] - w[:, None]
+    F = np.where(deg, 0.0, 1.0 / np.where(deg, 1.0, gap))[:, :k]
+    X = np.matmul(dH, U)                                   # (P, n, n)
+    dw = np.einsum("ij,pij->pj", U, X)
+    G = np.matmul(U.T, X[:, :, :k])                        # (P, n, k)
+    dU = np.matmul(U, F[None] * G)
+    return dw, dU

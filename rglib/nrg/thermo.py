@@ -52,6 +52,29 @@ def shell_thermo(shell, operators=()):
     return out
 
 
+def free_energy(shell, T=None):
+    """F = E0 - T ln sum_i exp(-E_i / T) of one shell at temperature T (default T_N).
+
+    Differentiable (autograd) in the model parameters *and* in T, so that
+    S = -dF/dT and C = -T d^2F/dT^2 reproduce the conventional formulas exactly.
+    """
+    from autograd.scipy.special import logsumexp
+
+    e = anp.concatenate([shell.energies[q] for q in shell.energies]) * shell.scale
+    if T is None:
+        T = shell.scale / shell.beta_bar
+    return shell.E0 - T * logsumexp(-e / T)
+
+
+def free_energy_tangent(shell):
+    """Forward-mode tangents dF_N (P,) of a shell run with ``tangent=`` (at T_N)."""
+    e = np.concatenate([_plain(shell.energies[q]) for q in shell.energies])
+    de = np.concatenate([shell.denergies[q] for q in shell.energies], axis=1)
+    w = np.exp(-shell.beta_bar * (e - e.min()))
+    p = w / w.sum()
+    return shell.dE0 + shell.scale * de @ p
+
+
 def thermodynamics(shells, operators=()):
     """Arrays over shells of :data:`QUANTITIES` (plain NumPy floats)."""
     rows = [shell_thermo(s, operators) for s in shells]

@@ -1,0 +1,235 @@
+"""Differentiable NRG: the eigh primitive, and AD through all shells.
+
+Rigo & Mitchell, PRR 4, 013227 (2022); digest dnrg.md §4-5.
+"""
+import autograd.numpy as anp
+import numpy as np
+import pytest
+from autograd import grad
+from autograd.test_util import check_grads
+
+from rglib.nrg import linalg
+
+
+def _sym(n, rng, degenerate=None, split=0.0):
+    """Random symmetric matrix, optionally with an exactly (or nearly) degenerate pair."""
+    Q, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    w = np.sort(rng.standard_normal(n))
+    if degenerate is not None:
+        w[degenerate + 1] = w[degenerate] + split
+    return (Q * w) @ Q.T
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_eigh_vjp_matches_numerical_gradients(seed):
+    rng = np.random.default_rng(seed)
+    A = _sym(6, rng)
+    v = rng.standard_normal(6)
+
+    def f(A):
+        w, U = linalg.eigh(A)
+        return anp.sum(w ** 3) + anp.sum(anp.dot(v, U) ** 2 * w)   # sign-invariant in U
+
+    check_grads(f, modes=["rev"], order=2)(A)
+
+
+def _two_copies(rng):
+    """A = 1_2 (x) B: every eigenvalue exactly doubly degenerate (a 'spin' symmetry)."""
+    B = _sym(3, rng)
+    return np.kron(np.eye(2), B), B
+
+
+def _trace_fn(P):
+    def f(A):   # Tr[exp(-A) P] through eigh
+        w, U = linalg.eigh(A)
+        return anp.sum(anp.exp(-w) * anp.sum(U * anp.dot(P, U), axis=0))
+    return f
+
+
+def _fd(f, A, E, h=1e-5):
+    return (f(A + h * E) - f(A - h * E)) / (2 * h)
+
+
+def test_eigh_vjp_exact_at_symmetry_degeneracy():
+    """Degeneracy enforced by a symmetry the function respects: zeroing is exact."""
+    rng = np.random.default_rng(3)
+    A, B = _two_copies(rng)
+    C = rng.standard_normal((3, 3))
+    f = _trace_fn(np.kron(np.eye(2), C + C.T))            # respects the symmetry
+    g = grad(f)(A)
+    assert np.all(np.isfinite(g))
+    for _ in range(3):
+        E = rng.standard_normal((6, 6))
+        E = E + E.T
+        assert np.sum(g * E) == pytest.approx(_fd(f, A, E), rel=1e-7)
+
+
+def test_eigh_vjp_documented_failure_for_symmetry_breaking_function():
+    """A function that couples the degenerate copies: the dropped term is finite."""
+    rng = np.random.default_rng(3)
+    A, _ = _two_copies(rng)
+    P = np.kron(np.array([[0.0, 1.0], [1.0, 0.0]]), np.eye(3))   # mixes the copies
+    f = _trace_fn(P)
+    E = np.kron(np.array([[0.0, 1.0], [1.0, 0.0]]), np.eye(3))
+    g = grad(f)(A)
+    assert np.all(np.isfinite(g))
+    assert abs(np.sum(g * E) - _fd(f, A, E)) > 0.1
+
+
+def test_eigh_vjp_at_near_degeneracy():
+    rng = np.random.default_rng(4)
+    A = _sym(5, rng, degenerate=2, split=1e-6)
+
+    def f(A):
+        w, U = linalg.eigh(A)
+        return anp.sum(anp.exp(-w) * anp.sum(U[:2] ** 2, axis=0))
+
+    check_grads(f, modes=["rev"], order=1)(A)
+
+
+def test_plain_autograd_eigh_is_nan_at_degeneracy():
+    """The problem the primitive solves (dnrg.md §4.3)."""
+    A = np.diag([0.3, 1.0, 1.0, 1.7, 2.5])
+    P = np.diag(np.arange(5.0))
+
+    def f(A):
+        w, U = anp.linalg.eigh(A)
+        return anp.sum(anp.exp(-w) * anp.sum(U * anp.dot(P, U), axis=0))
+
+    with np.errstate(all="ignore"):
+        assert not np.all(np.isfinite(grad(f)(A)))
+
+
+def test_eigh_jvp_matches_vjp():
+    rng = np.random.default_rng(5)
+    A = _sym(6, rng)
+    dA = rng.standard_normal((2, 6, 6))
+    dA = dA + np.transpose(dA, (0, 2, 1))
+    w, U = np.linalg.eigh(A)
+    dw, dU = linalg.eigh_jvp(w, U, dA, k=3)
+    h = 1e-6
+    for p in range(2):
+        wp, Up = np.linalg.eigh(A + h * dA[p])
+        wm, Um = np.linalg.eigh(A - h * dA[p])
+        np.testing.assert_allclose(dw[p], (wp - wm) / (2 * h), atol=1e-7)
+        s = np.sign(np.sum(Up * U, axis=0))[:3]
+        np.testing.assert_allclose(dU[p], (Up[:, :3] * s - Um[:, :3] * s) / (2 * h), atol=1e-6)
+
+
+# --- AD through the whole NRG -----------------------------------------------------------
+
+from rglib import nrg                      # noqa: E402
+from rglib.nrg import ad, thermo           # noqa: E402
+
+AUTHORS = np.array([-0.15, 0.3, np.pi * 0.1 ** 2 / 2, 0.0])   # eps, U, Gamma (V = 0.1), B
+AUTHORS_RUN = dict(Lam=3.0, N_max=1, N_keep=200, beta_bar=0.9)
+
+
+def test_authors_example_free_energy_and_cross_derivative():
+    """dnrg.md §5.1: F = -4.84039218306791, d2F/d eps dU = -0.2095546 (FD -0.20955464)."""
+    assert float(ad.free_energy_at(AUTHORS, **AUTHORS_RUN)) == pytest.approx(-4.84039218306791,
+                                                                              abs=1e-12)
+    H = ad.hessian_theta(AUTHORS, **AUTHORS_RUN)
+    assert H[0, 1] == pytest.approx(-0.2095546, abs=1e-7)
+    assert H[0, 1] == pytest.approx(H[1, 0], abs=1e-12)
+    h = 1e-4
+    fd = 0.0
+    for s1, s2 in ((1, 1), (1, -1), (-1, 1), (-1, -1)):
+        th = AUTHORS + np.array([s1 * h, s2 * h, 0, 0])
+        fd += s1 * s2 * float(ad.free_energy_at(th, **AUTHORS_RUN))
+    assert H[0, 1] == pytest.approx(fd / (4 * h * h), abs=1e-7)
+
+
+SMALL = dict(Lam=2.5, N_max=10, N_keep=80)
+
+
+def _random_points(n, seed=11):
+    rng = np.random.default_rng(seed)
+    for _ in range(n):
+        U = rng.uniform(0.05, 0.5)
+        yield np.array([rng.uniform(-0.8, 0.2) * U, U, rng.uniform(0.005, 0.05),
+                        rng.uniform(-0.01, 0.01)])
+
+
+def test_first_derivatives_equal_finite_differences_at_20_points_all_shells():
+    n_compared = 0
+    for theta in _random_points(20):
+        F, dF = ad.jacobian_all_shells(theta, **SMALL)        # forward mode, every shell
+        g_rev = ad.gradient(theta, **SMALL)                    # reverse mode, last shell
+        np.testing.assert_allclose(g_rev, dF[-1], rtol=1e-9, atol=1e-12)
+        base = nrg.run(nrg.Anderson(*theta), **SMALL)
+        for p in range(4):
+            h = 1e-5 * max(abs(theta[p]), 0.01)
+            e = np.zeros(4)
+            e[p] = h
+            runs = [nrg.run(nrg.Anderson(*(theta + s * e)), **SMALL) for s in (1, -1)]
+            fd = (np.array([float(thermo.free_energy(x)) for x in runs[0]])
+                  - np.array([float(thermo.free_energy(x)) for x in runs[1]])) / (2 * h)
+            for N in range(len(base)):
+                # compare where the truncation does not change (no multiplet crosses the cut)
+                if all(r[k].kept == base[k].kept for r in runs for k in range(N)):
+                    assert dF[N, p] == pytest.approx(fd[N], rel=1e-6, abs=1e-8), (theta, p, N)
+                    n_compared += 1
+    assert n_compared > 0.8 * 20 * 4 * (SMALL["N_max"] + 1)
+
+
+def test_chi_from_AD_at_zero_field_equals_spin_fluctuation():
+    theta = np.array([-0.07, 0.2, 0.02, 0.0])
+    kw = dict(Lam=2.5, N_max=12, N_keep=100)
+    for N in (4, 8, 12):
+        chi = -ad.hessian_row(theta, 3, N=N, field="uniform", **kw)[3]
+        sh = ad.shells(theta, "uniform", **kw)[N]
+        th = thermo.shell_thermo(sh)
+        T = th["T"]
+        assert chi == pytest.approx((th["Tchi"]) / T, rel=1e-8)
+
+
+def test_impurity_field_chi_against_finite_differences_without_truncation():
+    theta = np.array([-0.07, 0.2, 0.02, 0.0])
+    kw = dict(Lam=2.5, N_max=2, N_keep=None)
+    chi = -ad.hessian_row(theta, 3, field="impurity", **kw)[3]
+    h = 1e-4
+    F = [float(ad.free_energy_at(theta + np.array([0, 0, 0, s * h]), **kw)) for s in (1, 0, -1)]
+    assert chi == pytest.approx(-(F[0] - 2 * F[1] + F[2]) / h ** 2, rel=1e-5)
+
+
+def test_n_d_from_AD_equals_operator_expectation_value_without_truncation():
+    for theta in list(_random_points(4, seed=5)):
+        kw = dict(Lam=2.5, N_max=3, N_keep=None)
+        g = ad.gradient(theta, **kw)
+        sh = nrg.run(nrg.Anderson(*theta), operators=("n_d", "nn_d", "hyb"), **kw)
+        th = thermo.shell_thermo(sh[-1], operators=("n_d", "nn_d", "hyb"))
+        assert g[0] == pytest.approx(th["n_d"], rel=1e-8)
+        assert g[1] == pytest.approx(th["nn_d"], rel=1e-8)
+        V = np.sqrt(2 * theta[2] / np.pi * nrg.A_Lambda(2.5))
+        assert 2 * theta[2] * g[2] == pytest.approx(V * th["hyb"], rel=1e-8)
+
+
+def test_particle_hole_symmetric_n_d_is_one_on_every_shell():
+    U = 0.1
+    F, dF = ad.jacobian_all_shells([-U / 2, U, 0.01, 0.0], Lam=2.0, N_max=40, N_keep=200)
+    np.testing.assert_allclose(dF[:, 0], 1.0, atol=1e-10)
+    np.testing.assert_allclose(dF[:, 3], 0.0, atol=1e-10)      # <S_z> = 0 at B = 0
+
+
+def test_entropy_and_heat_capacity_from_T_derivatives():
+    sh = ad.shells([-0.05, 0.1, 0.01, 0.0], Lam=2.0, N_max=20, N_keep=120)
+    for s in sh[::5]:
+        th = thermo.shell_thermo(s)
+        obs_S = -grad(lambda T: thermo.free_energy(s, T))(th["T"])
+        obs_C = -th["T"] * grad(grad(lambda T: thermo.free_energy(s, T)))(th["T"])
+        assert obs_S == pytest.approx(th["S"], rel=1e-10, abs=1e-12)
+        assert obs_C == pytest.approx(th["C"], rel=1e-8, abs=1e-10)
+
+
+def test_no_nan_at_degenerate_points_first_and_second_derivatives():
+    theta = np.array([-0.05, 0.1, 0.01, 0.0])                 # p-h symmetric, B = 0
+    kw = dict(Lam=2.0, N_max=14, N_keep=80)
+    for field in ("impurity", "uniform"):
+        g = ad.gradient(theta, field=field, **kw)
+        hB = ad.hessian_row(theta, 3, field=field, **kw)
+        _, dF = ad.jacobian_all_shells(theta, field=field, **kw)
+        assert np.all(np.isfinite(g)) and np.all(np.isfinite(hB)) and np.all(np.isfinite(dF))
+        assert -hB[3] > 0                                      # susceptibility is positive
+    h_eps = ad.hessian_row(theta, 0, **kw)
+    assert np.all(np.isfinite(h_eps)) and -h_eps[0] > 0       # charge susceptibility
