@@ -39,6 +39,7 @@ import numpy as np
 from .. import validate
 from . import chain as _chain
 from . import fock
+from .assemble import assemble, contract
 from .linalg import eigh, eigh_jvp
 
 _F_UP, _F_DN = fock.site_f()
@@ -148,20 +149,13 @@ def _grow(E, fdag, ops_prev, t, Lam, B_site):
                             t * ((-1.0) ** int(fock.SITE_N[sb]) * c) * fdag[sig][qa])
                         break
         diag = [sqL * E[q] + _site_energy(B_site, s) for q, s in segs]
-        if traced:
-            rows = []
-            for a in range(len(segs)):
-                row = []
-                for b in range(len(segs)):
-                    if a == b:
-                        row.append(anp.diag(diag[a]) if dims[a] else np.zeros((0, 0)))
-                    elif (min(a, b), max(a, b)) in sub:
-                        blk = sub[min(a, b), max(a, b)]
-                        row.append(blk if a < b else anp.transpose(blk))
-                    else:
-                        row.append(np.zeros((dims[a], dims[b])))
-                rows.append(anp.concatenate(row, axis=1))
-            H = anp.concatenate(rows, axis=0)
+        if traced:                             # one primitive, VJP slices the cotangent
+            spec = [("diag", int(offs[a])) for a in range(len(segs))]
+            parts = list(diag)
+            for (a, b), blk in sub.items():
+                spec.append(("block", int(offs[a]), int(offs[b])))
+                parts.append(blk)
+            H = assemble(int(offs[-1]), tuple(spec), *parts)
         else:                                  # plain arrays: fill in place (fast path)
             H = np.zeros((offs[-1], offs[-1]))
             H[np.diag_indices(offs[-1])] = np.concatenate(diag)
@@ -189,6 +183,12 @@ def _new_fdag(UL, UR, segments, kept):
                 continue
             kt = kept[qt]
             where_t = {(qo, s): (off, d) for qo, s, off, d in segments[qt]}
+            if np.ndim(UL[qt]) == 2 and np.ndim(UR[q]) == 2:     # primal: one primitive
+                spec = tuple((_SITE_F[sig][s, s2], where_t[(qo, s2)][0], where_t[(qo, s2)][1],
+                              off, d) for qo, s, off, d in segs for s2 in range(4)
+                             if _SITE_F[sig][s, s2] != 0.0 and (qo, s2) in where_t)
+                out[sig][q] = contract(spec, kt, kq, UL[qt], UR[q])
+                continue
             acc = None
             for qo, s, off, d in segs:
                 # f^+_sig on the new site: s -> s' with amplitude <s'|f^+|s> = <s|f|s'>
