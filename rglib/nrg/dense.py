@@ -58,3 +58,51 @@ def run_dense(model, Lam=2.0, N_max=10, N_keep=1000, shell_callback=None):
         if n + 1 < N_max:
             F = [U[:, :k].T @ np.kron(np.eye(len(Ek)), _F[s].T) @ U[:, :k] for s in (0, 1)]
     return out
+
+
+def free_energy_dense(theta, Lam=3.0, N_max=3, N_keep=None, beta_bar=0.9, field="uniform",
+                      eigh="safe", noise=0.0, rng=None):
+    """F of the last shell of the *dense* (no-symmetry) NRG, differentiable by autograd.
+
+    The degeneracy demonstration of notebook 03 (dnrg.md §4.3): ``eigh`` is
+    ``"plain"`` (autograd's own VJP, which divides by eigenvalue gaps) or ``"safe"``
+    (:func:`rglib.nrg.linalg.eigh`); ``noise`` adds noise * N(0,1) to the diagonal
+    before every diagonalization (the authors' trick), drawn from ``rng``.
+    """
+    import autograd.numpy as anp
+    from autograd.scipy.special import logsumexp
+
+    from . import linalg
+    from .models import Anderson
+
+    validate.one_of("eigh", eigh, ("plain", "safe"))
+    validate.nonnegative("noise", noise)
+    if noise and rng is None:
+        raise ValueError("rng: a numpy.random.Generator is needed when noise > 0")
+    solve = anp.linalg.eigh if eigh == "plain" else linalg.eigh
+    model = Anderson(theta[0], theta[1], theta[2], theta[3], field=field)
+    t = _chain.hoppings_rescaled(Lam, max(N_max, 1))
+    fs = model.first_shell(_chain.A_Lambda(Lam))
+    B_site = model.B if field == "uniform" else 0.0
+    sz_site = np.diag(fock.SITE_2SZ / 2.0)
+
+    def diag_noise(n):
+        return np.diag(noise * rng.standard_normal(n)) if noise else 0.0
+
+    H = fs.H / shell_scale(Lam, 0)
+    E, U = solve(H + diag_noise(H.shape[0]))
+    F_ops = [fs.fdag0[s] for s in (0, 1)]
+    for n in range(N_max):
+        k = _keep(np.asarray(getattr(E, "_value", E)), N_keep)
+        Ek, Uk = E[:k], U[:, :k]
+        Fk = [anp.dot(anp.transpose(Uk), anp.dot(F_ops[s], Uk)) for s in (0, 1)]
+        H = (np.sqrt(Lam) * anp.kron(anp.diag(Ek), np.eye(4))
+             + B_site / shell_scale(Lam, n + 1) * anp.kron(np.eye(k), sz_site))
+        for s in (0, 1):
+            hop = t[n] * anp.kron(Fk[s], _Z @ _F[s])
+            H = H + hop + anp.transpose(hop)
+        E, U = solve(H + diag_noise(H.shape[0]))
+        F_ops = [np.kron(np.eye(k), _F[s].T) for s in (0, 1)]
+    scale = shell_scale(Lam, N_max)
+    T = scale / beta_bar
+    return -T * logsumexp(-E * scale / T)
