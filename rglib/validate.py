@@ -10,15 +10,12 @@ import numbers
 
 import numpy as np
 
-
-def _is_traced(x):
-    """True for autograd boxes (values being differentiated)."""
-    return type(x).__module__.startswith("autograd")
+from .autodiff import is_traced
 
 
 def _value(x):
     # autograd boxes carry the float in ._value; checks act on the number.
-    while _is_traced(x):
+    while is_traced(x):
         x = x._value
     return x
 

@@ -20,6 +20,7 @@ import numpy as np
 from autograd import grad
 
 from .. import validate
+from ..autodiff import plain as _plain
 
 K_C = 0.5 * np.log(1 + np.sqrt(2))          # sinh 2K_c = 1
 
@@ -91,12 +92,6 @@ def _kaufman(K, M, N):
     lmax = max(float(_plain(v)) for v in logs)
     total = sum(s * anp.exp(v - lmax) for s, v in zip(signs, logs))
     return np.log(0.5) + M * N / 2 * anp.log(2 * s2) + lmax + anp.log(total)
-
-
-def _plain(x):
-    while type(x).__module__.startswith("autograd"):
-        x = x._value
-    return np.asarray(x)
 
 
 def _check_torus(M, N):

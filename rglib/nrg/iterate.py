@@ -37,6 +37,8 @@ import autograd.numpy as anp
 import numpy as np
 
 from .. import validate
+from ..autodiff import is_traced as _is_traced
+from ..autodiff import plain as _plain
 from . import chain as _chain
 from . import fock
 from .assemble import assemble, contract
@@ -44,16 +46,6 @@ from .linalg import eigh, eigh_jvp
 
 _F_UP, _F_DN = fock.site_f()
 _SITE_F = (_F_UP, _F_DN)
-
-
-def _is_traced(x):
-    return type(x).__module__.startswith("autograd")
-
-
-def _plain(x):
-    while type(x).__module__.startswith("autograd"):
-        x = x._value
-    return np.asarray(x)
 
 
 @dataclass

@@ -32,14 +32,10 @@ import autograd.numpy as anp
 import numpy as np
 from autograd.extend import defvjp, primitive
 
+from ..autodiff import plain as _plain
+
 #: relative gap below which two eigenvalues count as degenerate
 DEGENERACY_TOL = 1e-9
-
-
-def _plain(x):
-    while type(x).__module__.startswith("autograd"):
-        x = x._value
-    return np.asarray(x)
 
 
 def degenerate_mask(w, tol=DEGENERACY_TOL):

@@ -20,7 +20,7 @@ import autograd.numpy as anp
 import numpy as np
 
 from .. import validate
-from .iterate import _plain
+from ..autodiff import plain as _plain
 
 QUANTITIES = ("T", "F", "S", "C", "Tchi", "Sz", "Q")
 
