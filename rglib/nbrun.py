@@ -139,6 +139,7 @@ def execute(path, out_path, parameters=None, cwd=None, cell_timeout=None, log=No
     env = dict(os.environ)
     env["JUPYTER_PREFER_ENV_PATH"] = "1"   # kernelspec of this environment first
     env.pop("MPLBACKEND", None)            # an inherited Agg backend hides all figures
+    env["RGLIB_BATCH"] = "1"               # text progress bars (rglib.notebook.progress)
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         # JSON, read back with json (not papermill's YAML, which turns 1e-10 into text)
         json.dump({"parameters": parameters or {}, "cwd": str(cwd),

@@ -11,6 +11,7 @@ generator a notebook should use. Nothing here touches ``MPLBACKEND``.
 """
 import os
 import platform
+import sys
 
 import numpy as np
 
@@ -102,7 +103,21 @@ def in_ci():
 
 
 def progress(iterable=None, **kwargs):
-    """Progress bar for loops longer than a few seconds (a widget in Lab, text elsewhere)."""
+    """Progress bar for loops longer than a few seconds.
+
+    A widget in JupyterLab; plain text in batch runs (``RGLIB_BATCH=1``, set by
+    :mod:`rglib.nbrun` for papermill), where widget bars only bloat the saved
+    notebook. tqdm's monitor thread is switched off: its updates from a background
+    thread were seen to leave papermill waiting forever for a cell to finish.
+    """
+    import tqdm as _tqdm
+
+    _tqdm.tqdm.monitor_interval = 0
+    if os.environ.get("RGLIB_BATCH") == "1":
+        kwargs.setdefault("mininterval", 10.0)
+        kwargs.setdefault("file", sys.stdout)
+        kwargs.setdefault("ascii", True)
+        return _tqdm.std.tqdm(iterable, **kwargs)
     from tqdm.auto import tqdm
 
     kwargs.setdefault("mininterval", 1.0)

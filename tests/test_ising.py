@@ -206,3 +206,25 @@ def test_mcrg_nu_at_Kc():
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_binder_cumulant_and_susceptibility_limits():
+    rng = np.random.default_rng(4)
+    out = {}
+    for K in (0.2, 0.7):
+        s = mc.random_spins(16, 16, rng) if K < KC else mc.ordered_spins(16, 16)
+        s, _, m = mc.swendsen_wang(s, K, 400, rng)
+        out[K] = (stats.binder_cumulant(m[50:]), stats.susceptibility(m[50:], K, 256))
+    assert abs(out[0.2][0]) < 0.05 and out[0.7][0] == pytest.approx(2 / 3, abs=0.01)
+    # exact moments of m on the 4 x 4 torus by enumeration
+    K = 0.4
+    st = ((np.arange(2 ** 16)[:, None] >> np.arange(16)) & 1).astype(np.int8) * 2 - 1
+    s16 = st.reshape(-1, 4, 4)
+    E = -(np.sum(s16 * np.roll(s16, 1, 1), axis=(1, 2)) + np.sum(s16 * np.roll(s16, 1, 2), axis=(1, 2)))
+    w = np.exp(-K * (E - E.min()))
+    w /= w.sum()
+    mm = s16.mean(axis=(1, 2))
+    m2, m4, am = np.sum(w * mm ** 2), np.sum(w * mm ** 4), np.sum(w * np.abs(mm))
+    s, _, m = mc.swendsen_wang(mc.random_spins(64, 4, rng), K, 1500, rng)
+    assert stats.binder_cumulant(m[50:]) == pytest.approx(1 - m4 / (3 * m2 ** 2), abs=0.01)
+    assert stats.susceptibility(m[50:], K, 16) == pytest.approx(K * 16 * (m2 - am ** 2), rel=0.05)
