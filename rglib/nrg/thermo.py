@@ -16,6 +16,8 @@ here is :func:`even_odd_average`: interpolate the even-N and the odd-N sequences
 in ln T onto all temperatures and average them (z-averaging over N_z twists is the
 other cure: average runs with z = 1/N_z, ..., 1 at equal T_N, :func:`z_average`).
 """
+import functools
+
 import autograd.numpy as anp
 import numpy as np
 
@@ -135,6 +137,24 @@ def dS_dlnT(T, S):
     return np.gradient(np.asarray(S), np.log(np.asarray(T)))
 
 
+@functools.lru_cache(maxsize=32)
+def bath_thermodynamics(B, Lam, T_min, N_keep, beta_bar, z, scheme, kw_items=()):
+    """Thermodynamics of the bare Wilson chain (uniform field B), cached.
+
+    The bath does not depend on the impurity parameters, so a sweep over U, Gamma or
+    eps_d needs it once per (Lambda, N_keep, beta_bar, z, ...). Returns a dict of
+    read-only arrays (shared between calls).
+    """
+    from .iterate import run
+    from .models import Bath
+
+    out = thermodynamics(run(Bath(B=B, field="uniform"), Lam, T_min=T_min, N_keep=N_keep,
+                             beta_bar=beta_bar, z=z, scheme=scheme, **dict(kw_items)))
+    for v in out.values():
+        v.setflags(write=False)
+    return out
+
+
 def impurity_thermodynamics(model, Lam=2.0, T_min=1e-10, N_keep=1000, beta_bar=2.0, N_z=1,
                             scheme="wilson", progress=None, **kw):
     """S_imp, T chi_imp, C_imp vs T: impurity minus bath, z-averaged, even/odd averaged.
@@ -148,6 +168,8 @@ def impurity_thermodynamics(model, Lam=2.0, T_min=1e-10, N_keep=1000, beta_bar=2
     from .iterate import run
     from .models import bath_of
 
+    if kw.get("tangent") is not None or kw.get("scramble") is not None:
+        raise ValueError("impurity_thermodynamics: tangent and scramble are not supported here")
     N_z = validate.integer("N_z", N_z, minimum=1, maximum=64)
     runs = []
     zs = [(i + 1) / N_z for i in range(N_z)]
@@ -158,8 +180,9 @@ def impurity_thermodynamics(model, Lam=2.0, T_min=1e-10, N_keep=1000, beta_bar=2
     for z in it:
         tot = thermodynamics(run(model, Lam, T_min=T_min, N_keep=N_keep, beta_bar=beta_bar,
                                  z=z, scheme=scheme, **kw))
-        bath = thermodynamics(run(bath_of(model), Lam, T_min=T_min, N_keep=N_keep,
-                                  beta_bar=beta_bar, z=z, scheme=scheme, **kw))
+        b = bath_of(model)
+        bath = bath_thermodynamics(float(b.B), float(Lam), float(T_min), N_keep,
+                                   float(beta_bar), float(z), scheme, tuple(sorted(kw.items())))
         runs.append(impurity(tot, bath))
     imp = z_average(runs)
     out = {}
