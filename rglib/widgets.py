@@ -9,8 +9,8 @@ collection is made like this::
 
 :func:`explore` first calls the pure function *outside* any widget with the
 controls' current values (an error there fails the notebook, and the figure is a
-normal cell output that papermill, nbval and the report see), then returns an
-``interactive`` widget that calls the very same function when a control moves.
+normal cell output that papermill, nbval and the report see), then returns the
+controls and an output area that call the very same function when a control moves.
 Plain values (like ``Lambda=3.0`` above) are passed through unchanged.
 """
 from . import validate
@@ -25,20 +25,24 @@ def _show(result):
         from matplotlib.figure import Figure
     except ImportError:  # pragma: no cover
         Figure = ()
+    display(result)
     if isinstance(result, Figure):
         import matplotlib.pyplot as plt
 
-        display(result)
         plt.close(result)
-    else:
-        display(result)
 
 
 def explore(func, /, **controls):
-    """Run ``func(**values)`` once, show its result, return the widget.
+    """Run ``func(**values)`` once, show its result, return sliders that redraw it.
 
     ``controls`` maps argument names to ipywidgets controls (their ``.value`` is
-    used for the first call) or to plain values (held fixed).
+    used for the first call) or to plain values (held fixed). The first result is a
+    normal cell output (papermill, nbval and the report see it; an error fails the
+    notebook) and is also placed in the widget's output area. Moving a control calls
+    ``func`` again and replaces the output area's content; an error there is shown
+    in the output area as text. Outputs are written to the Output widget directly
+    (``append_display_data``), not through its capture context, whose message
+    routing was seen to leave papermill waiting forever.
     """
     import ipywidgets as w
 
@@ -50,12 +54,40 @@ def explore(func, /, **controls):
         else:
             values[name] = c
             fixed[name] = c
-    _show(func(**values))          # the non-interactive call: errors fail the run
+    first = func(**values)            # the non-interactive call: errors fail the run
+    out = w.Output()
+    _show_into(out, first)
+    _show(first)
 
-    def callback(**kw):
-        _show(func(**kw, **fixed))
+    def redraw(change=None):
+        kw = {name: c.value for name, c in live.items()}
+        try:
+            res = func(**kw, **fixed)
+        except Exception as exc:      # shown to the reader, the kernel stays usable
+            out.outputs = ()
+            out.append_stderr(f"{type(exc).__name__}: {exc}\n")
+            return
+        out.outputs = ()
+        _show_into(out, res)
 
-    return w.interactive(callback, **live)
+    for c in live.values():
+        c.observe(redraw, names="value")
+    return w.VBox(list(live.values()) + [out])
+
+
+def _show_into(out, result):
+    """Put ``result`` into an Output widget without its capture context."""
+    if result is None:
+        return
+    out.append_display_data(result)
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:  # pragma: no cover
+        return
+    if isinstance(result, Figure):
+        import matplotlib.pyplot as plt
+
+        plt.close(result)
 
 
 def slider(value, min, max, step=None, description=None, log=False):

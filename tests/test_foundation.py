@@ -64,10 +64,21 @@ def test_explore_calls_the_pure_function_once_outside_widgets():
         return None
 
     ui = widgets.explore(f, a=widgets.slider(0.5, 0.0, 1.0), b=7)
-    assert calls[0] == (0.5, 7)                  # the non-interactive call
-    assert isinstance(ui, w.interactive)
+    assert calls == [(0.5, 7)]                   # one non-interactive call
+    assert isinstance(ui, w.VBox) and isinstance(ui.children[-1], w.Output)
     ui.children[0].value = 0.25                  # moving the slider calls f again
     assert calls[-1] == (0.25, 7)
+
+
+def test_explore_shows_callback_errors_in_the_output_area():
+    def f(a):
+        if a > 0.6:
+            raise ValueError("a too large")
+        return "ok"
+
+    ui = widgets.explore(f, a=widgets.slider(0.5, 0.0, 1.0))
+    ui.children[0].value = 0.9
+    assert "ValueError: a too large" in ui.children[-1].outputs[0]["text"]
 
 
 def test_explore_propagates_errors_from_the_plain_call():
