@@ -83,13 +83,18 @@ def first_shell_tangent(theta, field="impurity", Lam=2.0, A_correction=True, sch
     return np.moveaxis(dH0, -1, 0), dB[:, 3]
 
 
-def jacobian_all_shells(theta, field="impurity", **run_kw):
-    """(F, dF): F_N (n_shells,) and dF_N/dtheta (n_shells, 4) by forward mode."""
+def jacobian_all_shells(theta, field="impurity", return_shells=False, **run_kw):
+    """(F, dF): F_N (n_shells,) and dF_N/dtheta (n_shells, 4) by forward mode.
+
+    With ``return_shells`` also the shells of that same run, e.g. to compare with
+    operator expectation values requested through ``operators=`` (one NRG run).
+    """
     tangent = first_shell_tangent(theta, field, run_kw.get("Lam", 2.0),
                                   run_kw.get("A_correction", True), run_kw.get("scheme", "wilson"))
     sh = run(_model(np.asarray(theta, float), field), tangent=tangent, **run_kw)
     F = np.array([float(free_energy(s)) for s in sh])
-    return F, np.array([free_energy_tangent(s) for s in sh])
+    dF = np.array([free_energy_tangent(s) for s in sh])
+    return (F, dF, sh) if return_shells else (F, dF)
 
 
 def observables(theta, N=-1, field="impurity", second=True, **run_kw):

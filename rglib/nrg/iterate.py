@@ -324,29 +324,24 @@ def run(model, Lam=2.0, N_max=None, T_min=None, N_keep=1000, e_cut=None, beta_ba
         dE0 = dEr[q_min][:, 0] * scale
     shells = []
     kept = _truncate(E, N_keep, e_cut, safeguard) if N_max > 0 else {q: len(e) for q, e in E.items()}
-    # f_0^+ and impurity operators in the eigenbasis of shell 0
+    # f_0^+ in the eigenbasis of shell 0 (and its forward-mode tangent)
     fd = ({}, {})
+    dfd = ({}, {}) if tangent is not None else None
     for sig in (0, 1):
         for q in E:
             qt = (q[0] + 1, q[1] + (1 if sig == 0 else -1))
-            if qt in E:
-                M = fs.fdag0[sig][np.ix_(idx[qt], idx[q])]
-                fd[sig][q] = anp.transpose(U[qt][:, :kept[qt]]) @ M @ U[q][:, :kept[q]]
-            else:
+            if qt not in E:
                 fd[sig][q] = np.zeros((0, kept[q]))
-    if tangent is not None:
-        dfd = ({}, {})
-        for sig in (0, 1):
-            for q in E:
-                qt = (q[0] + 1, q[1] + (1 if sig == 0 else -1))
-                if qt in E:
-                    M = fs.fdag0[sig][np.ix_(idx[qt], idx[q])]
-                    Ut, Uq = _plain(U[qt])[:, :kept[qt]], _plain(U[q])[:, :kept[q]]
-                    dUt, dUq = dU[qt][:, :, :kept[qt]], dU[q][:, :, :kept[q]]
-                    dfd[sig][q] = (np.matmul(np.swapaxes(dUt, 1, 2), M @ Uq)
-                                   + np.matmul(Ut.T @ M, dUq))
-                else:
+                if tangent is not None:
                     dfd[sig][q] = np.zeros((len(dB), 0, kept[q]))
+                continue
+            M = fs.fdag0[sig][np.ix_(idx[qt], idx[q])]
+            fd[sig][q] = anp.transpose(U[qt][:, :kept[qt]]) @ M @ U[q][:, :kept[q]]
+            if tangent is not None:
+                Ut, Uq = _plain(U[qt])[:, :kept[qt]], _plain(U[q])[:, :kept[q]]
+                dUt, dUq = dU[qt][:, :, :kept[qt]], dU[q][:, :, :kept[q]]
+                dfd[sig][q] = (np.matmul(np.swapaxes(dUt, 1, 2), M @ Uq)
+                               + np.matmul(Ut.T @ M, dUq))
     ops_all = {name: {q: anp.transpose(U[q]) @ fs.ops[name][np.ix_(idx[q], idx[q])] @ U[q]
                       for q in E} for name in operators}
     shells.append(Shell(0, scale, beta_bar, E0, E, kept,
