@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml | $(VPY)
 	touch $(STAMP)
 
 reproduce: $(STAMP)
-	$(VPY) -m rglib.reproduce
+	$(VPY) -m rglib.harness.reproduce
 
 test: $(STAMP)
 	rm -rf build/test-notebooks

@@ -15,6 +15,7 @@ import time
 import numpy as np
 
 from rglib.ising import K_C, mc
+from rglib.notebook import blas_threads
 
 
 def python_metropolis_sweep(s, K, rnd):
@@ -47,6 +48,7 @@ def python_wolff(s, K, rnd, n_clusters):
 
 
 def main():
+    print(f"BLAS threads: {blas_threads(1)}")
     L, C = 64, 64
     rng = np.random.default_rng(0)
     s = mc.random_spins(C, L, rng)

@@ -17,8 +17,8 @@ import tracemalloc
 
 import numpy as np
 
-import rglib  # noqa: F401  (one BLAS thread)
 from rglib import nrg
+from rglib.notebook import blas_threads
 from rglib.nrg import dense, iterate, linalg
 
 
@@ -27,6 +27,7 @@ def main():
     ap.add_argument("--dense-shells", type=int, default=3)
     ap.add_argument("--N-keep", type=int, default=1000)
     args = ap.parse_args()
+    print(f"BLAS threads: {blas_threads(1)}")
     U = 0.1
     model = nrg.Anderson(-U / 2, U, U / (4 * np.pi))
     spent = {"eigh": 0.0, "calls": 0}

@@ -2,7 +2,10 @@
 import matplotlib
 import pytest
 
+from rglib.notebook import blas_threads
+
 matplotlib.use("Agg")   # this process only; never exported to notebook kernels
+blas_threads(1)         # explicit, as in notebooks and benchmarks (importing rglib does nothing)
 
 NOTEBOOK_TIMES = []     # (notebook, seconds, budget) filled by test_notebooks.py
 

@@ -1,6 +1,6 @@
 """Differentiable NRG: the eigh primitive, and AD through all shells.
 
-Rigo & Mitchell, PRR 4, 013227 (2022); digest dnrg.md §4-5.
+Rigo & Mitchell, PRR 4, 013227 (2022); reference values in docs/references.md.
 """
 import autograd.numpy as anp
 import numpy as np
@@ -88,7 +88,7 @@ def test_eigh_vjp_at_near_degeneracy():
 
 
 def test_plain_autograd_eigh_is_nan_at_degeneracy():
-    """The problem the primitive solves (dnrg.md §4.3)."""
+    """The problem the primitive solves (Giles' formula divides by eigenvalue gaps)."""
     A = np.diag([0.3, 1.0, 1.0, 1.7, 2.5])
     P = np.diag(np.arange(5.0))
 
@@ -121,23 +121,27 @@ def test_eigh_jvp_matches_vjp():
 from rglib import nrg                      # noqa: E402
 from rglib.nrg import ad, thermo           # noqa: E402
 
-AUTHORS = np.array([-0.15, 0.3, np.pi * 0.1 ** 2 / 2, 0.0])   # eps, U, Gamma (V = 0.1), B
+AUTHORS = {"eps_d": -0.15, "U": 0.3, "Gamma": np.pi * 0.1 ** 2 / 2, "B": 0.0}   # V = 0.1
 AUTHORS_RUN = dict(Lam=3.0, N_max=1, N_keep=200, beta_bar=0.9)
 
 
+def _shift(params, **d):
+    return {k: v + d.get(k, 0.0) for k, v in params.items()}
+
+
 def test_authors_example_free_energy_and_cross_derivative():
-    """dnrg.md §5.1: F = -4.84039218306791, d2F/d eps dU = -0.2095546 (FD -0.20955464)."""
-    assert float(ad.free_energy_at(AUTHORS, **AUTHORS_RUN)) == pytest.approx(-4.84039218306791,
-                                                                              abs=1e-12)
-    H = ad.hessian_theta(AUTHORS, **AUTHORS_RUN)
-    assert H[0, 1] == pytest.approx(-0.2095546, abs=1e-7)
-    assert H[0, 1] == pytest.approx(H[1, 0], abs=1e-12)
+    """Authors' notebook example: F = -4.84039218306791, d2F/d eps dU = -0.2095546."""
+    assert float(ad.free_energy(AUTHORS, **AUTHORS_RUN)) == pytest.approx(-4.84039218306791,
+                                                                           abs=1e-12)
+    H = ad.hessian(AUTHORS, **AUTHORS_RUN)
+    assert H["eps_d", "U"] == pytest.approx(-0.2095546, abs=1e-7)
+    assert H["eps_d", "U"] == pytest.approx(H["U", "eps_d"], abs=1e-12)
     h = 1e-4
     fd = 0.0
     for s1, s2 in ((1, 1), (1, -1), (-1, 1), (-1, -1)):
-        th = AUTHORS + np.array([s1 * h, s2 * h, 0, 0])
-        fd += s1 * s2 * float(ad.free_energy_at(th, **AUTHORS_RUN))
-    assert H[0, 1] == pytest.approx(fd / (4 * h * h), abs=1e-7)
+        fd += s1 * s2 * float(ad.free_energy(_shift(AUTHORS, eps_d=s1 * h, U=s2 * h),
+                                             **AUTHORS_RUN))
+    assert H["eps_d", "U"] == pytest.approx(fd / (4 * h * h), abs=1e-7)
 
 
 SMALL = dict(Lam=2.5, N_max=10, N_keep=80)
@@ -147,89 +151,103 @@ def _random_points(n, seed=11):
     rng = np.random.default_rng(seed)
     for _ in range(n):
         U = rng.uniform(0.05, 0.5)
-        yield np.array([rng.uniform(-0.8, 0.2) * U, U, rng.uniform(0.005, 0.05),
-                        rng.uniform(-0.01, 0.01)])
+        yield {"eps_d": rng.uniform(-0.8, 0.2) * U, "U": U, "Gamma": rng.uniform(0.005, 0.05),
+               "B": rng.uniform(-0.01, 0.01)}
 
 
 def test_first_derivatives_equal_finite_differences_at_20_points_all_shells():
     n_compared = 0
-    for theta in _random_points(20):
-        F, dF = ad.jacobian_all_shells(theta, **SMALL)        # forward mode, every shell
-        g_rev = ad.gradient(theta, **SMALL)                    # reverse mode, last shell
-        np.testing.assert_allclose(g_rev, dF[-1], rtol=1e-9, atol=1e-12)
-        base = nrg.run(nrg.Anderson(*theta), **SMALL)
-        for p in range(4):
-            h = 1e-5 * max(abs(theta[p]), 0.01)
-            e = np.zeros(4)
-            e[p] = h
-            runs = [nrg.run(nrg.Anderson(*(theta + s * e)), **SMALL) for s in (1, -1)]
+    for params in _random_points(20):
+        F, dF = ad.all_shells(params, **SMALL)                 # forward mode, every shell
+        g_rev = ad.gradient(params, **SMALL)                    # reverse mode, last shell
+        for k in ad.PARAMS:
+            assert g_rev[k] == pytest.approx(dF[k][-1], rel=1e-9, abs=1e-12)
+        base = nrg.run(ad.model(params), **SMALL)
+        for k in ad.PARAMS:
+            h = 1e-5 * max(abs(params[k]), 0.01)
+            runs = [nrg.run(ad.model(_shift(params, **{k: s * h})), **SMALL) for s in (1, -1)]
             fd = (np.array([float(thermo.free_energy(x)) for x in runs[0]])
                   - np.array([float(thermo.free_energy(x)) for x in runs[1]])) / (2 * h)
             for N in range(len(base)):
                 # compare where the truncation does not change (no multiplet crosses the cut)
-                if all(r[k].kept == base[k].kept for r in runs for k in range(N)):
-                    assert dF[N, p] == pytest.approx(fd[N], rel=1e-6, abs=1e-8), (theta, p, N)
+                if all(r[j].kept == base[j].kept for r in runs for j in range(N)):
+                    assert dF[k][N] == pytest.approx(fd[N], rel=1e-6, abs=1e-8), (params, k, N)
                     n_compared += 1
     assert n_compared > 0.8 * 20 * 4 * (SMALL["N_max"] + 1)
 
 
 def test_chi_from_AD_at_zero_field_equals_spin_fluctuation():
-    theta = np.array([-0.07, 0.2, 0.02, 0.0])
+    params = {"eps_d": -0.07, "U": 0.2, "Gamma": 0.02, "B": 0.0}
     kw = dict(Lam=2.5, N_max=12, N_keep=100)
     for N in (4, 8, 12):
-        chi = -ad.hessian_row(theta, 3, N=N, field="uniform", **kw)[3]
-        sh = ad.shells(theta, "uniform", **kw)[N]
-        th = thermo.shell_thermo(sh)
-        T = th["T"]
-        assert chi == pytest.approx((th["Tchi"]) / T, rel=1e-8)
+        chi = -ad.hessian_row(params, "B", shell=N, field="uniform", **kw)["B"]
+        th = thermo.shell_thermo(ad.shells(params, "uniform", **kw)[N])
+        assert chi == pytest.approx(th["Tchi"] / th["T"], rel=1e-8)
 
 
 def test_impurity_field_chi_against_finite_differences_without_truncation():
-    theta = np.array([-0.07, 0.2, 0.02, 0.0])
+    params = {"eps_d": -0.07, "U": 0.2, "Gamma": 0.02, "B": 0.0}
     kw = dict(Lam=2.5, N_max=2, N_keep=None)
-    chi = -ad.hessian_row(theta, 3, field="impurity", **kw)[3]
+    chi = -ad.hessian_row(params, "B", field="impurity", **kw)["B"]
     h = 1e-4
-    F = [float(ad.free_energy_at(theta + np.array([0, 0, 0, s * h]), **kw)) for s in (1, 0, -1)]
+    F = [float(ad.free_energy(_shift(params, B=s * h), **kw)) for s in (1, 0, -1)]
     assert chi == pytest.approx(-(F[0] - 2 * F[1] + F[2]) / h ** 2, rel=1e-5)
 
 
 def test_n_d_from_AD_equals_operator_expectation_value_without_truncation():
-    for theta in list(_random_points(4, seed=5)):
+    ops = ("n_d", "docc", "hyb")
+    for params in list(_random_points(4, seed=5)):
         kw = dict(Lam=2.5, N_max=3, N_keep=None)
-        g = ad.gradient(theta, **kw)
-        sh = nrg.run(nrg.Anderson(*theta), operators=("n_d", "nn_d", "hyb"), **kw)
-        th = thermo.shell_thermo(sh[-1], operators=("n_d", "nn_d", "hyb"))
-        assert g[0] == pytest.approx(th["n_d"], rel=1e-8)
-        assert g[1] == pytest.approx(th["nn_d"], rel=1e-8)
-        V = np.sqrt(2 * theta[2] / np.pi * nrg.A_Lambda(2.5))
-        assert 2 * theta[2] * g[2] == pytest.approx(V * th["hyb"], rel=1e-8)
+        g = ad.gradient(params, **kw)
+        sh = nrg.run(ad.model(params), operators=ops, **kw)
+        th = thermo.shell_thermo(sh[-1], operators=ops)
+        assert g["eps_d"] == pytest.approx(th["n_d"], rel=1e-8)
+        assert g["U"] == pytest.approx(th["docc"], rel=1e-8)
+        V = np.sqrt(2 * params["Gamma"] / np.pi * nrg.A_Lambda(2.5))
+        assert 2 * params["Gamma"] * g["Gamma"] == pytest.approx(V * th["hyb"], rel=1e-8)
 
 
 def test_particle_hole_symmetric_n_d_is_one_on_every_shell():
     U = 0.1
-    F, dF = ad.jacobian_all_shells([-U / 2, U, 0.01, 0.0], Lam=2.0, N_max=40, N_keep=200)
-    np.testing.assert_allclose(dF[:, 0], 1.0, atol=1e-10)
-    np.testing.assert_allclose(dF[:, 3], 0.0, atol=1e-10)      # <S_z> = 0 at B = 0
+    F, dF = ad.all_shells({"eps_d": -U / 2, "U": U, "Gamma": 0.01}, Lam=2.0, N_max=40,
+                          N_keep=200)
+    np.testing.assert_allclose(dF["eps_d"], 1.0, atol=1e-10)
+    np.testing.assert_allclose(dF["B"], 0.0, atol=1e-10)      # <S_z> = 0 at B = 0
 
 
 def test_entropy_and_heat_capacity_from_T_derivatives():
-    sh = ad.shells([-0.05, 0.1, 0.01, 0.0], Lam=2.0, N_max=20, N_keep=120)
+    sh = ad.shells({"eps_d": -0.05, "U": 0.1, "Gamma": 0.01}, Lam=2.0, N_max=20, N_keep=120)
     for s in sh[::5]:
         th = thermo.shell_thermo(s)
-        obs_S = -grad(lambda T: thermo.free_energy(s, T))(th["T"])
-        obs_C = -th["T"] * grad(grad(lambda T: thermo.free_energy(s, T)))(th["T"])
-        assert obs_S == pytest.approx(th["S"], rel=1e-10, abs=1e-12)
-        assert obs_C == pytest.approx(th["C"], rel=1e-8, abs=1e-10)
+        assert ad.entropy(s) == pytest.approx(th["S"], rel=1e-10, abs=1e-12)
+        assert ad.heat_capacity(s) == pytest.approx(th["C"], rel=1e-8, abs=1e-10)
 
 
 def test_no_nan_at_degenerate_points_first_and_second_derivatives():
-    theta = np.array([-0.05, 0.1, 0.01, 0.0])                 # p-h symmetric, B = 0
+    params = {"eps_d": -0.05, "U": 0.1, "Gamma": 0.01, "B": 0.0}   # p-h symmetric, B = 0
     kw = dict(Lam=2.0, N_max=14, N_keep=80)
     for field in ("impurity", "uniform"):
-        g = ad.gradient(theta, field=field, **kw)
-        hB = ad.hessian_row(theta, 3, field=field, **kw)
-        _, dF = ad.jacobian_all_shells(theta, field=field, **kw)
-        assert np.all(np.isfinite(g)) and np.all(np.isfinite(hB)) and np.all(np.isfinite(dF))
-        assert -hB[3] > 0                                      # susceptibility is positive
-    h_eps = ad.hessian_row(theta, 0, **kw)
-    assert np.all(np.isfinite(h_eps)) and -h_eps[0] > 0       # charge susceptibility
+        g = ad.gradient(params, field=field, **kw)
+        hB = ad.hessian_row(params, "B", field=field, **kw)
+        _, dF = ad.all_shells(params, field=field, **kw)
+        assert all(np.isfinite(v) for v in list(g.values()) + list(hB.values()))
+        assert all(np.all(np.isfinite(v)) for v in dF.values())
+        assert -hB["B"] > 0                                    # susceptibility is positive
+    h_eps = ad.hessian_row(params, "eps_d", **kw)
+    assert all(np.isfinite(v) for v in h_eps.values()) and -h_eps["eps_d"] > 0
+
+
+def test_observables_are_the_derivatives_and_identities_of_one_shell():
+    params = {"eps_d": -0.07, "U": 0.2, "Gamma": 0.02, "B": 0.0}
+    kw = dict(Lam=2.5, N_max=3, N_keep=None)
+    obs = ad.observables(params, field="uniform", **kw)
+    sh = nrg.run(ad.model(params, "uniform"), operators=("n_d", "docc"), **kw)[-1]
+    th = thermo.shell_thermo(sh, operators=("n_d", "docc"))
+    assert obs["n_d"] == pytest.approx(th["n_d"], rel=1e-8)
+    assert obs["docc"] == pytest.approx(th["docc"], rel=1e-8)
+    assert obs["S"] == pytest.approx(th["S"], rel=1e-10)
+    assert obs["C"] == pytest.approx(th["C"], rel=1e-8)
+    assert obs["chi"] == pytest.approx(th["Tchi"] / th["T"], rel=1e-8)
+    h = 1e-4
+    n_d = [ad.gradient(_shift(params, eps_d=s * h), field="uniform", **kw)["eps_d"] for s in (1, -1)]
+    assert obs["chi_c"] == pytest.approx(-(n_d[0] - n_d[1]) / (2 * h), rel=1e-6)

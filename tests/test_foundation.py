@@ -4,7 +4,8 @@ import math
 import numpy as np
 import pytest
 
-from rglib import notebook, results, validate, widgets
+from rglib import notebook, validate
+from rglib.notebook import results, widgets
 
 
 @pytest.mark.parametrize("fn,args,match", [
@@ -48,7 +49,7 @@ def test_results_status():
 
 def test_results_roundtrip_through_notebook_outputs():
     r = results.Results("nb")
-    r.add("T1", "q", ours=2.0, ref=2.0, ref_source="paper (dnrg.md §5.1)", atol=1e-9)
+    r.add("T1", "q", ours=2.0, ref=2.0, ref_source="paper, Table I", atol=1e-9)
     nb = {"cells": [{"outputs": [{"output_type": "display_data",
                                   "data": {results.MIME: r.to_json()}}]}]}
     assert results.from_notebook(nb) == r.rows

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rglib import nbrun
+from rglib.harness import nbrun
 
 FIX = Path(__file__).parent / "fixtures"
 

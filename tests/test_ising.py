@@ -1,12 +1,13 @@
 """Ising toolkit: exact results against each other, samplers against exact, RG exponents.
 
-References: Onsager (1944), Kaufman (1949), Yang (1952); digest mlrg.md §7-8.
+References: Onsager (1944), Kaufman (1949), Yang (1952); published exact values in docs/references.md.
 """
 import numpy as np
 import pytest
 
-from rglib import ising
-from rglib.ising import block, mc, rg, stats
+from rglib import ising, lattice
+from rglib.ising import block, mc, rg
+from rglib.mcmc import stats
 
 KC = ising.K_C
 
@@ -20,7 +21,7 @@ def test_kaufman_equals_brute_force(M, N, K):
 
 
 def test_kaufman_published_values():
-    # mlrg.md §7 (also NeuralRG etc/exactz.md)
+    # published exact values (docs/references.md; also NeuralRG etc/exactz.md)
     assert ising.kaufman_lnZ(KC, 16, 16) == pytest.approx(238.642256635, abs=1e-9 * 238.64)
     assert ising.kaufman_lnZ(KC, 32, 32) == pytest.approx(952.6480795485429, rel=1e-12)
     assert ising.kaufman_lnZ(0.2, 4, 4) == pytest.approx(11.771470358541581, rel=1e-13)
@@ -214,7 +215,7 @@ def test_binder_cumulant_and_susceptibility_limits():
     for K in (0.2, 0.7):
         s = mc.random_spins(16, 16, rng) if K < KC else mc.ordered_spins(16, 16)
         s, _, m = mc.swendsen_wang(s, K, 400, rng)
-        out[K] = (stats.binder_cumulant(m[50:]), stats.susceptibility(m[50:], K, 256))
+        out[K] = (mc.binder_cumulant(m[50:]), mc.susceptibility(m[50:], K, 256))
     assert abs(out[0.2][0]) < 0.05 and out[0.7][0] == pytest.approx(2 / 3, abs=0.01)
     # exact moments of m on the 4 x 4 torus by enumeration
     K = 0.4
@@ -226,5 +227,5 @@ def test_binder_cumulant_and_susceptibility_limits():
     mm = s16.mean(axis=(1, 2))
     m2, m4, am = np.sum(w * mm ** 2), np.sum(w * mm ** 4), np.sum(w * np.abs(mm))
     s, _, m = mc.swendsen_wang(mc.random_spins(64, 4, rng), K, 1500, rng)
-    assert stats.binder_cumulant(m[50:]) == pytest.approx(1 - m4 / (3 * m2 ** 2), abs=0.01)
-    assert stats.susceptibility(m[50:], K, 16) == pytest.approx(K * 16 * (m2 - am ** 2), rel=0.05)
+    assert mc.binder_cumulant(m[50:]) == pytest.approx(1 - m4 / (3 * m2 ** 2), abs=0.01)
+    assert mc.susceptibility(m[50:], K, 16) == pytest.approx(K * 16 * (m2 - am ** 2), rel=0.05)

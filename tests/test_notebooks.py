@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from rglib import nbrun, repo_root, results
-from rglib.reproduce import notebooks
+from rglib import repo_root
+from rglib.harness import nbrun
+from rglib.harness.reproduce import notebooks
+from rglib.notebook import results
 
 NOTEBOOKS = notebooks()
 OUT = repo_root() / "build" / "test-notebooks"

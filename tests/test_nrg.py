@@ -2,13 +2,13 @@
 
 References: Krishna-murthy, Wilkins & Wilson, PRB 21, 1003 (1980) (plateaus);
 Bulla, Costi & Pruschke, RMP 80, 395 (2008); Rigo & Mitchell, PRR 4, 013227 (2022)
-(the authors' l = 2 example, digest dnrg.md §5.1).
+(the authors' l = 2 example: docs/references.md).
 """
 import numpy as np
 import pytest
 
 from rglib import nrg
-from rglib.nrg import chain, exact, thermo
+from rglib.nrg import chain, exact, impurity, thermo
 
 LN2, LN4 = np.log(2.0), np.log(4.0)
 
@@ -32,7 +32,7 @@ def test_chain_asymptotes_for_z_and_campo_oliveira():
 
 
 def test_authors_chain_values():
-    # dnrg.md §1, Lambda = 3 (authors' notebook)
+    # Lambda = 3, the authors' notebook (docs/references.md)
     ref = [0.5547002, 0.6051275, 0.6434475, 0.6586035, 0.6639419, 0.6657543]
     np.testing.assert_allclose(chain.hoppings_rescaled(3.0, 6), ref, atol=6e-8)
     assert chain.A_Lambda(3.0) == pytest.approx(np.log(3.0), rel=1e-14)
@@ -206,8 +206,8 @@ def test_kondo_model_scale():
 # --- bad input ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("kwargs,match", [
-    (dict(Lam=1.0), "Lambda must be > 1"),
-    (dict(Lam=0.5), "Lambda must be > 1"),
+    (dict(Lam=1.0), "Lam must be > 1"),
+    (dict(Lam=0.5), "Lam must be > 1"),
     (dict(N_keep=0), "N_keep must be >= 1"),
     (dict(beta_bar=-1.0), "beta_bar must be > 0"),
     (dict(z=0.0), "z must lie in"),
@@ -235,7 +235,7 @@ def test_bad_model_arguments(kwargs, match):
 def test_temperature_below_last_shell_is_refused():
     th = nrg.thermodynamics(nrg.run(nrg.Anderson(-0.1, 0.2, 0.01), 2.0, N_max=10, N_keep=50))
     with pytest.raises(ValueError, match="run more shells"):
-        thermo.at_temperature(th["T"], th["S"], 1e-9)
+        impurity.at_temperature(th["T"], th["S"], 1e-9)
     n = nrg.shells_for_temperature(1e-10, 2.0, 2.0)         # shells 0..n-1
     T_N = lambda N: 2.0 ** (-(N - 1) / 2) / 2.0             # noqa: E731
     assert T_N(n - 1) <= 1e-10 < T_N(n - 2)
@@ -263,3 +263,29 @@ def test_traced_forward_pass_equals_plain_pass():
 
     _, traced = make_vjp(F_last)(-0.04)
     assert traced == pytest.approx(float(F_last(-0.04)), rel=1e-13)
+
+
+def test_bare_chain_thermodynamics_equal_free_fermions_without_truncation():
+    """The bath run (no impurity) is a free-fermion chain: S, C and T chi from the
+    single-particle levels of the same finite chain, shell by shell."""
+    Lam = 2.5
+    th = nrg.thermodynamics(nrg.run(nrg.Bath(), Lam, N_max=4, N_keep=None))
+    for N in range(5):
+        ex = exact.free_fermion_thermo(exact.single_particle_matrix(Lam, N), th["T"][N])
+        for k in ("S", "C", "Tchi"):
+            assert th[k][N] == pytest.approx(ex[k], rel=1e-10, abs=1e-12), (N, k)
+
+
+@pytest.mark.parametrize("Lam", [1.8, 2.0, 3.0])
+def test_documented_temperature_conventions_reproduce_kww_and_z_chain(Lam):
+    """docs/nrg-conventions.md: with the converted beta_bar, rglib's T_N equals the KWW
+    formula T_N = (1 + 1/Lambda)/2 Lambda^{-(N-1)/2} / beta_bar (and the Z-chain one)."""
+    from rglib.nrg import iterate
+
+    for conv, pref in (("kww", (1 + 1 / Lam) / 2), ("zitko-pruschke", (1 - 1 / Lam) / np.log(Lam))):
+        bb = iterate.equivalent_beta_bar(Lam, 1.0, conv)
+        sh = nrg.run(nrg.Bath(), Lam, N_max=12, N_keep=40, beta_bar=bb)
+        for s in sh:
+            assert s.T == pytest.approx(pref * Lam ** (-(s.N - 1) / 2) / 1.0, rel=1e-14)
+    assert iterate.equivalent_beta_bar(2.0, 1.0, "kww") == pytest.approx(4 / 3, rel=1e-15)
+    assert iterate.equivalent_beta_bar(2.0, 1.0, "zitko-pruschke") == pytest.approx(2 * np.log(2))

@@ -17,7 +17,7 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from .. import validate
+from .. import lattice, validate
 
 
 def _check(K, n_chains=None, L=None):
@@ -31,6 +31,7 @@ def _check(K, n_chains=None, L=None):
 def random_spins(n_chains, L, rng):
     """Infinite-temperature start: independent +-1 spins, shape (n_chains, L, L)."""
     _check(0.0, n_chains, L)
+    rng = validate.rng("rng", rng)
     return (2 * rng.integers(0, 2, size=(n_chains, L, L), dtype=np.int8) - 1).astype(np.int8)
 
 
@@ -40,42 +41,20 @@ def ordered_spins(n_chains, L):
     return np.ones((n_chains, L, L), dtype=np.int8)
 
 
-def _validate_spins(spins):
-    spins = np.asarray(spins)
-    if spins.ndim != 3 or spins.shape[1] != spins.shape[2]:
-        raise ValueError(f"spins must have shape (chains, L, L), got {spins.shape}")
-    if spins.shape[0] < 1:
-        raise ValueError("spins: at least one chain is needed")
-    return spins
-
-
-def neighbour_sum(s):
-    """Sum of the four neighbours (periodic), as int8."""
-    return (np.roll(s, 1, 1) + np.roll(s, -1, 1) + np.roll(s, 1, 2) + np.roll(s, -1, 2))
+def check_spins(spins):
+    """Spins as an int8 array (chains, L, L) of +-1 (a ValueError names what is wrong)."""
+    return validate.spins("spins", spins)
 
 
 def energy(spins):
     """Energy per site e = -(1/N) sum_<ij> s_i s_j of every chain (two bonds per site)."""
-    s = np.asarray(spins, dtype=np.int32)
-    return -(np.sum(s * np.roll(s, 1, 1), axis=(1, 2))
-             + np.sum(s * np.roll(s, 1, 2), axis=(1, 2))) / s[0].size
+    s = np.asarray(spins)
+    return -lattice.bond_sum(s) / s[0].size
 
 
 def magnetization(spins):
     """Magnetization per site m of every chain."""
     return np.mean(spins, axis=(1, 2), dtype=np.float64)
-
-
-def _neighbour_sum_into(s, h):
-    """h <- sum of the four periodic neighbours of s (int8, no temporaries)."""
-    h[:, 1:, :] = s[:, :-1, :]
-    h[:, :1, :] = s[:, -1:, :]
-    h[:, :-1, :] += s[:, 1:, :]
-    h[:, -1:, :] += s[:, :1, :]
-    h[:, :, 1:] += s[:, :, :-1]
-    h[:, :, :1] += s[:, :, -1:]
-    h[:, :, :-1] += s[:, :, 1:]
-    h[:, :, -1:] += s[:, :, :1]
 
 
 def _metropolis_group(s, K, masks, n_sweeps, rng, measure):
@@ -100,7 +79,7 @@ def _metropolis_group(s, K, masks, n_sweeps, rng, measure):
         t2 += f
         t2 *= 2                                       # 2 t(u) in {0, 2, 4}
         for mask in masks:
-            _neighbour_sum_into(s, h)
+            lattice.neighbour_sum(s, out=h)
             np.multiply(s, h, out=k)
             np.less_equal(k, t2, out=f)
             f &= mask
@@ -119,15 +98,15 @@ def metropolis(spins, K, n_sweeps, rng, measure=True, groups=2):
     ``rng`` and run in threads (NumPy releases the GIL): the result depends on
     ``groups`` and the seed only, not on the number of cores.
     """
-    s = _validate_spins(spins).copy()
+    s = check_spins(spins).copy()
     _check(K)
     n_sweeps = validate.integer("n_sweeps", n_sweeps, minimum=0)
     groups = validate.integer("groups", groups, minimum=1)
+    rng = validate.rng("rng", rng)
     L = s.shape[1]
-    ii, jj = np.indices((L, L))
-    masks = [((ii + jj) % 2 == c) for c in (0, 1)]
     if L % 2:
         raise ValueError(f"L must be even for the checkerboard decomposition, got {L}")
+    masks = lattice.checkerboard(L)
     parts = np.array_split(np.arange(s.shape[0]), min(groups, s.shape[0]))
     rngs = rng.spawn(len(parts))
     chunks = [np.ascontiguousarray(s[p]) for p in parts]
@@ -149,11 +128,12 @@ def metropolis(spins, K, n_sweeps, rng, measure=True, groups=2):
 
 def swendsen_wang(spins, K, n_sweeps, rng, measure=True):
     """``n_sweeps`` Swendsen-Wang cluster updates; returns (spins, e, m) like metropolis."""
-    s = _validate_spins(spins).copy()
+    s = check_spins(spins).copy()
     _check(K)
     if K < 0:
         raise ValueError(f"K must be >= 0 for Swendsen-Wang (ferromagnet), got {K}")
     n_sweeps = validate.integer("n_sweeps", n_sweeps, minimum=0)
+    rng = validate.rng("rng", rng)
     C, L, _ = s.shape
     n = C * L * L
     node = np.arange(n).reshape(C, L, L)
@@ -173,3 +153,21 @@ def swendsen_wang(spins, K, n_sweeps, rng, measure=True):
             es.append(energy(s))
             ms.append(magnetization(s))
     return s, np.array(es), np.array(ms)
+
+
+def susceptibility(m, K, N):
+    """chi = K N (<m^2> - <|m|>^2) per site from magnetization samples (finite-lattice
+    estimator with |m|, standard below and above T_c); m: per-site magnetizations."""
+    validate.positive("K", K)
+    N = validate.integer("N", N, minimum=1)
+    m = np.asarray(m, dtype=float)
+    return float(K * N * (np.mean(m ** 2) - np.mean(np.abs(m)) ** 2))
+
+
+def binder_cumulant(m):
+    """U_4 = 1 - <m^4> / (3 <m^2>^2): 0 in the disordered phase, 2/3 in the ordered one."""
+    m = np.asarray(m, dtype=float)
+    m2 = np.mean(m ** 2)
+    if m2 == 0:
+        raise ValueError("m: all samples are zero, the cumulant is undefined")
+    return float(1 - np.mean(m ** 4) / (3 * m2 ** 2))

@@ -9,7 +9,7 @@ nu = 1 / y_t = 1.338 (exact 1).
 Monte Carlo RG (R. H. Swendsen, PRL 42, 859 (1979)): with configurations sampled at
 K and blocked repeatedly, the linearized RG matrix between blocking levels n and
 n + 1 follows from correlation functions of the even operators S_alpha
-(:func:`rglib.ising.block.even_operators`):
+(:func:`rglib.lattice.even_operators`):
 
 .. math::
 
@@ -23,7 +23,7 @@ independent chains.
 import numpy as np
 from scipy.optimize import brentq
 
-from .. import validate
+from .. import lattice, validate
 from . import block
 
 
@@ -56,11 +56,12 @@ def blocked_operators(configs, rng, n_levels, b=2, rule="majority"):
     """Even operators at blocking levels 0..n_levels: array (levels+1, C, 3)."""
     validate.one_of("rule", rule, ("majority", "decimation"))
     n_levels = validate.integer("n_levels", n_levels, minimum=1)
-    out = [block.even_operators(configs)]
+    rng = validate.rng("rng", rng)
+    out = [lattice.even_operators(configs)]
     s = configs
     for _ in range(n_levels):
         s = block.majority(s, rng, b) if rule == "majority" else block.decimation(s, b)
-        out.append(block.even_operators(s))
+        out.append(lattice.even_operators(s))
     return np.array(out)
 
 

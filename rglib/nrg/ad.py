@@ -1,131 +1,170 @@
 r"""Differentiable NRG: observables as derivatives of the free energy.
 
-Rigo & Mitchell, PRR 4, 013227 (2022). The NRG of :mod:`rglib.nrg.iterate` is
-written with autograd-compatible NumPy and the degeneracy-safe ``eigh`` primitive
-of :mod:`rglib.nrg.linalg`, so the free energy of any shell,
+Rigo & Mitchell, PRR 4, 013227 (2022): derivatives of NRG outputs with respect to
+Hamiltonian parameters by automatic differentiation, susceptibilities from source
+terms evaluated at exactly zero field. The NRG of :mod:`rglib.nrg.iterate` is written
+with autograd-compatible NumPy and the degeneracy-safe ``eigh`` primitive of
+:mod:`rglib.nrg.linalg`, so the free energy of any shell,
 
-.. math::  F_N(\theta, T) = E_0 - T \ln \sum_i e^{-E_i/T},\qquad
-           \theta = (\varepsilon_d, U, \Gamma, B),
+.. math::  F_N(\theta, T) = E_0 - T \ln \sum_i e^{-E_i/T},
 
 can be differentiated exactly (derivatives of the *truncated* algorithm) by
 
 * reverse mode (autograd) for one scalar: all parameters in one backward pass,
-  second derivatives by reverse over reverse;
-* forward mode (:func:`jacobian_all_shells`): the derivatives of F_N for *every*
-  shell with respect to all parameters in one pass, propagating tangents through
-  the eigenvectors (:func:`rglib.nrg.linalg.eigh_jvp`).
+  second derivatives by reverse over reverse (:func:`gradient`, :func:`hessian_row`);
+* forward mode (:func:`all_shells`): the derivatives of F_N for *every* shell with
+  respect to all parameters in one pass (:mod:`rglib.nrg.tangent`).
 
-Observables (at fixed shell N, T = T_N unless given):
+Parameters are addressed by name: ``params = {"eps_d": ..., "U": ..., "Gamma": ...,
+"B": ...}`` (B may be left out: 0). Derivatives come back as dicts with those keys.
+
+Observables (shell N, T = T_N unless given; :func:`observables`):
 <n_d> = dF/d eps_d, <n_up n_dn> = dF/dU, <H_hyb> = 2 Gamma dF/dGamma,
 S = -dF/dT, C = -T d^2F/dT^2, chi = -d^2F/dB^2 at B = 0 exactly, chi_c = -d^2F/d eps_d^2.
 The field B couples to S_z of the impurity (``field="impurity"``) or of impurity and
-chain (``"uniform"``). Impurity parts: subtract the bare chain (:func:`rglib.nrg.bath_of`).
+chain (``"uniform"``). Impurity parts subtract the bare chain (:func:`impurity_chi`).
 """
-import autograd.numpy as anp
 import numpy as np
-from autograd import grad, hessian, jacobian
+from autograd import grad, jacobian
 
-from . import chain as _chain
+from .. import validate
+from ..autodiff import is_traced
+from . import chain, tangent
 from .iterate import run
-from .models import Anderson, bath_of
-from .thermo import free_energy, free_energy_tangent
+from .models import Anderson, Bath
+from .thermo import free_energy as shell_free_energy
 
+#: the differentiable parameters of the Anderson model, in this order
 PARAMS = ("eps_d", "U", "Gamma", "B")
 
 
-def _model(theta, field):
-    return Anderson(theta[0], theta[1], theta[2], theta[3], field=field)
-
-
-def shells(theta, field="impurity", **run_kw):
-    """NRG shells of the SIAM at theta = (eps_d, U, Gamma, B) (autograd-traceable)."""
-    return run(_model(theta, field), **run_kw)
-
-
-def free_energy_at(theta, T=None, N=-1, field="impurity", **run_kw):
-    """F of shell N (default: last) at temperature T (default T_N)."""
-    return free_energy(shells(theta, field, **run_kw)[N], T)
-
-
-def free_energies(theta, field="impurity", **run_kw):
-    """F_N at T_N for every shell, as one autograd array."""
-    return anp.stack([free_energy(s) for s in shells(theta, field, **run_kw)])
-
-
-def gradient(theta, N=-1, field="impurity", **run_kw):
-    """dF_N/dtheta by reverse mode (one backward pass for all four parameters)."""
-    return grad(free_energy_at)(anp.asarray(theta, dtype=float), None, N, field, **run_kw)
-
-
-def hessian_theta(theta, N=-1, field="impurity", **run_kw):
-    """d^2 F_N / dtheta dtheta' by reverse over reverse."""
-    return hessian(free_energy_at)(anp.asarray(theta, dtype=float), None, N, field, **run_kw)
-
-
-def hessian_row(theta, i, N=-1, field="impurity", **run_kw):
-    """Row d/dtheta_i (dF_N/dtheta): one reverse-over-reverse pass (4x cheaper than
-    the full Hessian). ``hessian_row(theta, 3)[3]`` is d2F/dB2."""
-    th = anp.asarray(theta, dtype=float)
-
-    def dF_i(th):
-        return grad(free_energy_at)(th, None, N, field, **run_kw)[i]
-
-    return grad(dF_i)(th)
-
-
-def first_shell_tangent(theta, field="impurity", Lam=2.0, A_correction=True, scheme="wilson"):
-    """(dH0, dB): derivatives of the first-shell Hamiltonian and of the chain field."""
-    A = _chain.A_Lambda(Lam) if (A_correction and scheme == "wilson") else 1.0
-    dH0 = jacobian(lambda th: _model(th, field).first_shell(A).H)(np.asarray(theta, float))
-    dB = np.zeros((len(PARAMS), len(PARAMS)))
-    if field == "uniform":
-        dB[3, 3] = 1.0
-    return np.moveaxis(dH0, -1, 0), dB[:, 3]
-
-
-def jacobian_all_shells(theta, field="impurity", return_shells=False, **run_kw):
-    """(F, dF): F_N (n_shells,) and dF_N/dtheta (n_shells, 4) by forward mode.
-
-    With ``return_shells`` also the shells of that same run, e.g. to compare with
-    operator expectation values requested through ``operators=`` (one NRG run).
-    """
-    tangent = first_shell_tangent(theta, field, run_kw.get("Lam", 2.0),
-                                  run_kw.get("A_correction", True), run_kw.get("scheme", "wilson"))
-    sh = run(_model(np.asarray(theta, float), field), tangent=tangent, **run_kw)
-    F = np.array([float(free_energy(s)) for s in sh])
-    dF = np.array([free_energy_tangent(s) for s in sh])
-    return (F, dF, sh) if return_shells else (F, dF)
-
-
-def observables(theta, N=-1, field="impurity", second=True, **run_kw):
-    """Thermodynamics of shell N from derivatives of F (dict of floats).
-
-    First derivatives in one reverse pass; with ``second`` also chi = -d2F/dB2,
-    chi_c = -d2F/d eps_d^2 (reverse over reverse) and S, C from T derivatives.
-    """
-    theta = anp.asarray(theta, dtype=float)
-    sh = shells(theta, field, **run_kw)[N]
-    T_N = sh.scale / sh.beta_bar
-    g = gradient(theta, N, field, **run_kw)
-    out = {"T": T_N, "F": float(free_energy(sh)), "n_d": g[0], "docc": g[1],
-           "E_hyb": 2 * theta[2] * g[2], "dF_dB": g[3],
-           "S": -grad(lambda T: free_energy(sh, T))(T_N),
-           "C": -T_N * grad(grad(lambda T: free_energy(sh, T)))(T_N)}
-    if second:
-        h_eps = hessian_row(theta, 0, N, field, **run_kw)
-        out.update(chi=-hessian_row(theta, 3, N, field, **run_kw)[3], chi_c=-h_eps[0],
-                   d2F_deps_dU=h_eps[1])
+def check_params(params):
+    """``params`` as a dict of floats with the keys of :data:`PARAMS` (B defaults to 0)."""
+    if is_traced(params):             # a dict being differentiated: checked on the way in
+        return params
+    if not isinstance(params, dict):
+        raise ValueError(f"params must be a dict with keys {PARAMS}, got {type(params).__name__}")
+    unknown = set(params) - set(PARAMS)
+    if unknown:
+        raise ValueError(f"params: unknown parameter(s) {sorted(unknown)}; known: {PARAMS}")
+    missing = [k for k in PARAMS[:3] if k not in params]
+    if missing:
+        raise ValueError(f"params: missing {missing}")
+    out = {}
+    for k in PARAMS:
+        v = validate.finite(k, params.get(k, 0.0))
+        out[k] = v if is_traced(v) else float(v)      # grad needs floats, not ints
     return out
 
 
-def impurity_chi(theta, N=-1, field="uniform", **run_kw):
-    """chi_imp = -d2F/dB2 (impurity run) + d2F/dB2 (bare chain), both at B = 0, shell N."""
-    th = anp.asarray(theta, dtype=float)
+def model(params, field="impurity"):
+    """The Anderson model at ``params`` (autograd-traceable)."""
+    return Anderson(params["eps_d"], params["U"], params["Gamma"], params.get("B", 0.0),
+                    field=field)
+
+
+def shells(params, field="impurity", **run_kw):
+    """NRG shells of the SIAM at ``params`` (autograd-traceable)."""
+    return run(model(params, field), **run_kw)
+
+
+def free_energy(params, shell=-1, T=None, field="impurity", **run_kw):
+    """F of shell index ``shell`` (default: the last) at temperature T (default T_N)."""
+    return shell_free_energy(shells(params, field, **run_kw)[shell], T)
+
+
+def gradient(params, shell=-1, field="impurity", **run_kw):
+    """dF/d(params) of one shell by reverse mode (one backward pass): dict by name."""
+    return grad(free_energy)(check_params(params), shell, None, field, **run_kw)
+
+
+def hessian_row(params, wrt, shell=-1, field="impurity", **run_kw):
+    """d/d(wrt) of dF/d(params): one reverse-over-reverse pass, a dict by name.
+
+    ``hessian_row(params, "B")["B"]`` is d^2F/dB^2 (minus the susceptibility).
+    """
+    validate.one_of("wrt", wrt, PARAMS)
+    p = check_params(params)
+
+    def dF(q):
+        return gradient(q, shell, field, **run_kw)[wrt]
+
+    return grad(dF)(p)
+
+
+def hessian(params, shell=-1, field="impurity", **run_kw):
+    """All second derivatives d^2F/da db, as a dict keyed by (a, b)."""
+    out = {}
+    for a in PARAMS:
+        row = hessian_row(params, a, shell, field, **run_kw)
+        out.update({(a, b): row[b] for b in PARAMS})
+    return out
+
+
+def first_shell_tangent(params, field="impurity", Lam=2.0, scheme="wilson", A_correction=None):
+    """(dH0, dB): derivatives of the first-shell Hamiltonian and of the chain field,
+    one row per parameter of :data:`PARAMS`."""
+    A = chain.coupling_factor(Lam, scheme, A_correction)
+    p = check_params(params)
+    x = np.array([p[k] for k in PARAMS])
+    dH0 = jacobian(lambda v: model(dict(zip(PARAMS, v)), field).first_shell(A).H)(x)
+    dB = np.array([1.0 if (k == "B" and field == "uniform") else 0.0 for k in PARAMS])
+    return np.moveaxis(dH0, -1, 0), dB
+
+
+def all_shells(params, field="impurity", return_shells=False, **run_kw):
+    """(F, dF): F_N over shells and dF_N/d(param) as a dict of arrays, by forward mode.
+
+    With ``return_shells`` also the shells of that same run (e.g. to compare with
+    operator expectation values from :func:`rglib.nrg.run` with ``operators=``).
+    """
+    p = check_params(params)
+    dH0, dB = first_shell_tangent(p, field, run_kw.get("Lam", 2.0), run_kw.get("scheme", "wilson"),
+                                  run_kw.get("A_correction"))
+    sh, dF = tangent.run(model(p, field), dH0, dB, **run_kw)
+    F = np.array([float(shell_free_energy(s)) for s in sh])
+    dF = {k: dF[:, i] for i, k in enumerate(PARAMS)}
+    return (F, dF, sh) if return_shells else (F, dF)
+
+
+def entropy(shell, T=None):
+    """S = -dF/dT of one shell (default T = T_N); equals the conventional formula."""
+    T = shell.T if T is None else validate.positive("T", T)
+    return float(-grad(lambda t: shell_free_energy(shell, t))(float(T)))
+
+
+def heat_capacity(shell, T=None):
+    """C = -T d^2F/dT^2 of one shell (default T = T_N)."""
+    T = shell.T if T is None else validate.positive("T", T)
+    return float(-T * grad(grad(lambda t: shell_free_energy(shell, t)))(float(T)))
+
+
+def observables(params, shell=-1, field="impurity", second=True, **run_kw):
+    """Thermodynamics of one shell from derivatives of F (dict of floats).
+
+    First derivatives in one reverse pass; S and C from T derivatives; with
+    ``second`` also chi = -d2F/dB2 and chi_c = -d2F/d eps_d^2 (reverse over reverse).
+    """
+    p = check_params(params)
+    sh = shells(p, field, **run_kw)[shell]
+    g = gradient(p, shell, field, **run_kw)
+    out = {"T": sh.T, "F": float(shell_free_energy(sh)), "n_d": g["eps_d"], "docc": g["U"],
+           "E_hyb": 2 * p["Gamma"] * g["Gamma"], "dF_dB": g["B"],
+           "S": entropy(sh), "C": heat_capacity(sh)}
+    if second:
+        out["chi"] = -hessian_row(p, "B", shell, field, **run_kw)["B"]
+        h_eps = hessian_row(p, "eps_d", shell, field, **run_kw)
+        out.update(chi_c=-h_eps["eps_d"], d2F_deps_dU=h_eps["U"])
+    return out
+
+
+def impurity_chi(params, shell=-1, field="uniform", **run_kw):
+    """chi_imp = -d2F/dB2 (impurity run) + d2F/dB2 (bare chain), both at B = 0."""
+    p = check_params(params)
 
     def F_bath(B):
-        return free_energy(run(bath_of(_model(anp.array([th[0], th[1], th[2], B]), field)),
-                               **run_kw)[N])
+        return shell_free_energy(run(Bath(B=B, field="uniform"), **run_kw)[shell])
 
-    chi_tot = -hessian_row(th, 3, N, field, **run_kw)[3]
-    chi_bath = -grad(grad(F_bath))(th[3]) if field == "uniform" else 0.0
+    chi_tot = -hessian_row(p, "B", shell, field, **run_kw)["B"]
+    chi_bath = -grad(grad(F_bath))(p["B"]) if field == "uniform" else 0.0
     return chi_tot - chi_bath

@@ -6,10 +6,11 @@ concatenate operations when traced op by op. Each is one primitive here, compute
 in place, with a vector-Jacobian product that only slices (assemble) or performs
 the transposed contractions (contract). Both VJPs fall back to autograd operations
 when their inputs are themselves traced, so reverse-over-reverse still works.
+Forward-mode rules (for autograd's ``make_jvp``) follow from linearity.
 """
 import autograd.numpy as anp
 import numpy as np
-from autograd.extend import defvjp_argnum, primitive
+from autograd.extend import def_linear, defjvp_argnum, defvjp_argnum, primitive
 
 from ..autodiff import is_traced
 
@@ -57,6 +58,16 @@ def _assemble_vjp(argnum, ans, args, kwargs):
 defvjp_argnum(assemble, _assemble_vjp)
 
 
+def _assemble_jvp(argnum, g, ans, args, kwargs):
+    # linear in the parts jointly: the tangent of part k placed alone
+    n, spec, parts = args[0], args[1], args[2:]
+    k = argnum - 2
+    return assemble(n, spec, *[g if i == k else np.zeros(np.shape(p)) for i, p in enumerate(parts)])
+
+
+defjvp_argnum(assemble, _assemble_jvp)
+
+
 @primitive
 def contract(spec, kt, kq, Ut, Uq):
     """sum_k c_k Ut[o2:o2+d2, :kt]^T Uq[o:o+d, :kq] for spec = [(c, o2, d2, o, d), ...]."""
@@ -99,3 +110,4 @@ def _contract_vjp(argnum, ans, args, kwargs):
 
 
 defvjp_argnum(contract, _contract_vjp)
+def_linear(contract)          # bilinear in (Ut, Uq): the forward-mode rule

@@ -6,24 +6,27 @@ r"""Exact references for the NRG.
   F = -2 T sum_k ln(1 + exp(-eps_k/T)) (two spins) - with the same constant
   convention as the NRG (energies measured from zero).
 * :func:`single_particle_matrix`: that matrix (impurity level eps_d + B-free, chain hoppings).
+* :func:`free_fermion_thermo`: entropy, heat capacity and T chi of the same.
+* :func:`dense_anderson`: the Fock-space Hamiltonian of impurity + short chain (ED).
+* :func:`resonant_level_thermo`: the U = 0 impurity in the wide-band continuum.
 * Haldane's Kondo temperature of the symmetric SIAM.
 """
 import numpy as np
 
 from .. import validate
-from . import chain as _chain
+from . import chain, fock
 
 
-def single_particle_matrix(Lam, N, eps_d=None, Gamma=0.0, A_correction=True):
+def single_particle_matrix(Lam, N, eps_d=None, Gamma=0.0, A_correction=None):
     """Hopping matrix of [d,] f_0..f_N in physical units (D = 1), Wilson scheme, z = 1."""
-    validate.greater("Lambda", Lam, 1.0)
+    Lam = validate.greater("Lam", Lam, 1.0)
     N = validate.integer("N", N, minimum=0)
-    eps = _chain.hoppings(Lam, N) if N > 0 else np.zeros(0)
+    eps = chain.hoppings(Lam, N) if N > 0 else np.zeros(0)
     n = N + 1
     off = list(eps)
     diag = [0.0] * n
     if eps_d is not None:
-        A = _chain.A_Lambda(Lam) if A_correction else 1.0
+        A = chain.coupling_factor(Lam, "wilson", A_correction)
         off = [np.sqrt(2 * Gamma / np.pi * A)] + off
         diag = [eps_d] + diag
     return np.diag(diag) + np.diag(off, 1) + np.diag(off, -1)
@@ -59,20 +62,17 @@ def T_K_haldane(U, Gamma):
     return np.sqrt(U * Gamma / 2) * np.exp(-np.pi * U / (8 * Gamma) + np.pi * Gamma / (2 * U))
 
 
-def dense_anderson(eps_d, U, Gamma, Lam, N, B=0.0, field="impurity", A_correction=True):
+def dense_anderson(eps_d, U, Gamma, Lam, N, B=0.0, field="impurity", A_correction=None):
     """Dense Fock-space Hamiltonian of impurity + f_0..f_N (exact diagonalization reference).
 
     Independent of the NRG iteration: Jordan-Wigner operators of all 2(N+2) modes.
     Returns (H, Q, 2Sz) in physical units. Keep N <= 4 (dimension 4^(N+2)).
     """
-    from . import fock
-
     N = validate.integer("N", N, minimum=0, maximum=4)
     c, n, two_sz = fock.spinful(N + 2)
     d, f = c[0], c[1:]
-    eps = _chain.hoppings(Lam, N)
-    A = _chain.A_Lambda(Lam) if A_correction else 1.0
-    V = np.sqrt(2 * Gamma / np.pi * A)
+    eps = chain.hoppings(Lam, N)
+    V = np.sqrt(2 * Gamma / np.pi * chain.coupling_factor(Lam, "wilson", A_correction))
     nd = [d[s].T @ d[s] for s in (0, 1)]
     H = eps_d * (nd[0] + nd[1]) + U * nd[0] @ nd[1] + B * 0.5 * (nd[0] - nd[1])
     for s in (0, 1):
@@ -117,13 +117,3 @@ def resonant_level_thermo(eps_d, Gamma, T):
     Tchi = 0.5 * sum(quad(lambda x: drho(x * T) * T * mdf(x), a, b, limit=200)[0]
                      for a, b in zip(pts[:-1], pts[1:]))
     return {"S": S, "Tchi": Tchi}
-
-
-def T_K_asymmetric(U, Gamma, eps_d):
-    r"""Leading-order Kondo scale of the asymmetric SIAM,
-    T_K = sqrt(U Gamma / 2) exp[pi eps_d (eps_d + U) / (2 U Gamma)]
-    (reduces to Haldane's form without the pi Gamma / 2U correction at eps_d = -U/2)."""
-    validate.positive("U", U)
-    validate.positive("Gamma", Gamma)
-    validate.finite("eps_d", eps_d)
-    return np.sqrt(U * Gamma / 2) * np.exp(np.pi * eps_d * (eps_d + U) / (2 * U * Gamma))

@@ -16,7 +16,7 @@ levels of the bare chain (exactly, no NRG), for comparison with the flow.
 import numpy as np
 
 from .. import validate
-from . import chain as _chain
+from . import chain
 
 
 def lowest_levels(shell, n_levels=12, sector=None):
@@ -48,11 +48,6 @@ def low_multiplicity(shell, e_max=0.05):
 
 #: ground-multiplet sizes of the SIAM fixed points, (even N, odd N)
 FIXED_POINT_MULTIPLICITY = {"FO": (16, 4), "LM": (8, 2), "SC": (1, 4)}
-
-
-def flow(shells, n_levels=12, sector=None):
-    """Array (shells, n_levels) of the lowest rescaled energies of every shell."""
-    return np.array([lowest_levels(s, n_levels, sector) for s in shells])
 
 
 def _count_below(b, x):
@@ -112,11 +107,11 @@ def free_chain_levels(Lam, N, first_site=0, extra_degeneracy=1, n_levels=12, n_s
     a zero mode gives a 4-fold degenerate ground state.
     ``extra_degeneracy`` multiplies every level (2 for LM, 4 for FO).
     """
-    validate.greater("Lambda", Lam, 1.0)
+    Lam = validate.greater("Lam", Lam, 1.0)
     N = validate.integer("N", N, minimum=first_site)
     # rescaled hoppings eps_n / s_N = t_n Lambda^{(N-1-n)/2}: graded over many decades
     n_idx = np.arange(N)
-    b = (_chain.hoppings_rescaled(Lam, N) * float(Lam) ** ((N - 1 - n_idx) / 2.0))[first_site:]
+    b = (chain.hoppings_rescaled(Lam, N) * float(Lam) ** ((N - 1 - n_idx) / 2.0))[first_site:]
     e = _lowest_nonnegative(b, min(n_single, (len(b) + 2) // 2))
     zero = e < 1e-9
     base = e[~zero]

@@ -9,7 +9,9 @@ results", 2008) with the eigenvector term regularized *at degeneracies only*:
     \bar H = U\Big[\mathrm{diag}(\bar w) + F \circ (U^T \bar U)\Big] U^T,\qquad
     F_{ij} = \begin{cases} 1/(w_j - w_i) & |w_j - w_i| > \tau \\ 0 & \text{otherwise,}\end{cases}
 
-symmetrized. Plain autograd divides by zero there and returns NaN.
+symmetrized. Plain autograd divides by zero there and returns NaN. A forward-mode
+rule (same degeneracy rule) serves autograd's ``make_jvp``; :func:`eigh_jvp` is the
+batched form used by :mod:`rglib.nrg.tangent`.
 
 When is it exact? Write the downstream computation as a function of
 H' = U diag(w) U^T with gradient G = d(output)/dH'. Giles' eigenvector term then
@@ -23,16 +25,16 @@ inside (Q, S_z) blocks for the free energy and its derivatives by scalar
 parameters, provided truncation never splits a multiplet. It fails for accidental
 degeneracies between states that G couples, and for a G that breaks the symmetry
 (e.g. a transverse field): the dropped term is then finite (Kasim,
-arXiv:2011.04366; dnrg.md §4). For second derivatives by a field coupling to S_z,
+arXiv:2011.04366). For second derivatives by a field coupling to S_z,
 the symmetry blocks make the perturbation diagonal between degenerate states, so
 the Curie terms come from the eigenvalue part and are kept. The VJP is written with
 autograd operations, so it can itself be differentiated (reverse over reverse).
 """
 import autograd.numpy as anp
 import numpy as np
-from autograd.extend import defvjp, primitive
+from autograd.extend import defjvp, defvjp, primitive
 
-from ..autodiff import plain as _plain
+from ..autodiff import plain
 
 #: relative gap below which two eigenvalues count as degenerate
 DEGENERACY_TOL = 1e-9
@@ -40,7 +42,7 @@ DEGENERACY_TOL = 1e-9
 
 def degenerate_mask(w, tol=DEGENERACY_TOL):
     """Boolean matrix: |w_i - w_j| <= tol * max(1, max|w|) (diagonal included)."""
-    w = _plain(w)
+    w = plain(w)
     scale = max(1.0, float(np.max(np.abs(w)))) if w.size else 1.0
     return np.abs(w[None, :] - w[:, None]) <= tol * scale
 
@@ -69,6 +71,16 @@ def _eigh_vjp(ans, H):
 
 
 defvjp(eigh, _eigh_vjp)
+
+
+def _eigh_jvp_rule(g, ans, H):
+    """Forward mode for autograd's ``make_jvp``: one tangent direction, all columns."""
+    w, U = ans
+    dw, dU = eigh_jvp(w, U, 0.5 * (g + g.T)[None])
+    return dw[0], dU[0]
+
+
+defjvp(eigh, _eigh_jvp_rule)
 
 
 def eigh_jvp(w, U, dH, k=None):

@@ -32,6 +32,14 @@ from . import fock
 FIELDS = ("impurity", "uniform")
 
 
+class _Field:
+    """The field B on the chain sites f_1, f_2, ... (f_0 is in the first shell)."""
+
+    @property
+    def chain_field(self):
+        return self.B if self.field == "uniform" else 0.0
+
+
 @dataclass(frozen=True)
 class FirstShell:
     """Dense operators of shell 0 (impurity + f_0) in a Fock basis."""
@@ -46,10 +54,16 @@ def _fdag(c):
     return c.T.copy()
 
 
-class Anderson:
-    """SIAM parameters eps_d, U, Gamma (hybridization), field B."""
+class Anderson(_Field):
+    """SIAM parameters eps_d, U, Gamma (hybridization), field B.
+
+    Impurity operators (``operators=`` of :func:`rglib.nrg.run`): ``n_d``, ``docc``
+    (n_up n_dn), ``hyb`` (sum_sigma d^+ f_0 + h.c.; the hybridization energy is V
+    times its average, V = sqrt(2 A Gamma / pi)), ``Sz_d``, ``Sz2_d`` (S_z^2 of d).
+    """
 
     name = "Anderson"
+    operator_names = ("n_d", "docc", "hyb", "Sz_d", "Sz2_d")
 
     def __init__(self, eps_d, U, Gamma, B=0.0, field="impurity"):
         self.eps_d = validate.finite("eps_d", eps_d)
@@ -67,14 +81,19 @@ class Anderson:
         V = anp.sqrt(2.0 * self.Gamma / np.pi) * anp.sqrt(A_corr)
         H = (self.eps_d * (nd_up + nd_dn) + self.U * (nd_up @ nd_dn) + V * hyb
              + self.B * (sz_d + (sz_0 if self.field == "uniform" else 0.0)))
-        ops = {"n_d": nd_up + nd_dn, "nn_d": nd_up @ nd_dn, "hyb": hyb, "Sz_d": sz_d}
+        ops = {"n_d": nd_up + nd_dn, "docc": nd_up @ nd_dn, "hyb": hyb, "Sz_d": sz_d,
+               "Sz2_d": sz_d @ sz_d}
         return FirstShell(H, (_fdag(f0[0]), _fdag(f0[1])), n - 2, two_sz, ops)
 
 
-class Kondo:
-    """s-d exchange J S.s_0 (J > 0 antiferromagnetic), field B."""
+class Kondo(_Field):
+    """s-d exchange J S.s_0 (J > 0 antiferromagnetic), field B.
+
+    Impurity operators: ``Sz_d`` (impurity spin), ``SdotS`` (S.s_0).
+    """
 
     name = "Kondo"
+    operator_names = ("Sz_d", "SdotS")
 
     def __init__(self, J, B=0.0, field="impurity"):
         self.J = validate.finite("J", J)
@@ -100,10 +119,11 @@ class Kondo:
         return FirstShell(H, fd, Q, twoSz, {"Sz_d": Sz_imp, "SdotS": SdotS})
 
 
-class Bath:
+class Bath(_Field):
     """No impurity: the bare Wilson chain (for impurity subtraction). Uniform field B."""
 
     name = "Bath"
+    operator_names = ()
 
     def __init__(self, B=0.0, field="uniform"):
         self.B = validate.finite("B", B)
@@ -115,9 +135,6 @@ class Bath:
         H = (self.B if self.field == "uniform" else 0.0) * sz_0
         H = H + 0.0 * np.eye(len(n))
         return FirstShell(H, (f0[0].T.copy(), f0[1].T.copy()), n - 1, two_sz, {})
-
-    def bath(self):
-        return self
 
 
 def bath_of(model):

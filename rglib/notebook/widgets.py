@@ -13,7 +13,7 @@ normal cell output that papermill, nbval and the report see), then returns the
 controls and an output area that call the very same function when a control moves.
 Plain values (like ``Lambda=3.0`` above) are passed through unchanged.
 """
-from . import validate
+from .. import validate
 
 
 def _show(result):

@@ -1,6 +1,6 @@
 """Execute a notebook with papermill and make every failure loud.
 
-Used by the test harness (quick parameters) and by ``python -m rglib.reproduce``
+Used by the test harness (quick parameters) and by ``python -m rglib.harness.reproduce``
 (paper parameters). Beyond papermill's own error handling it
 
 * runs each notebook in its own ``python -m papermill`` process (no ZMQ state
@@ -22,6 +22,9 @@ from pathlib import Path
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 PAPERMILL_TAGS = {"injected-parameters", "papermill-error-cell-tag"}
+#: thread-count variables set to 1 in every kernel the harness starts (read by the
+#: BLAS libraries when NumPy is first imported; rglib.notebook.init enforces it again)
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 class NotebookError(RuntimeError):
@@ -139,13 +142,15 @@ def execute(path, out_path, parameters=None, cwd=None, cell_timeout=None, log=No
     env = dict(os.environ)
     env["JUPYTER_PREFER_ENV_PATH"] = "1"   # kernelspec of this environment first
     env.pop("MPLBACKEND", None)            # an inherited Agg backend hides all figures
-    env["RGLIB_BATCH"] = "1"               # text progress bars (rglib.notebook.progress)
+    env["RGLIB_BATCH"] = "1"               # text progress bars (rglib.progress)
+    for var in THREAD_VARIABLES:            # one BLAS thread in the kernel from its start
+        env[var] = "1"
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         # JSON, read back with json (not papermill's YAML, which turns 1e-10 into text)
         json.dump({"parameters": parameters or {}, "cwd": str(cwd),
                    "timeout": int(cell_timeout) if cell_timeout else None}, f)
         pfile = f.name
-    cmd = [sys.executable, "-m", "rglib.nbrun", str(path), str(out_path), pfile]
+    cmd = [sys.executable, "-m", "rglib.harness.nbrun", str(path), str(out_path), pfile]
     t0 = time.perf_counter()
     try:
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
@@ -182,7 +187,7 @@ def figures(nb):
 
 
 def _main(argv):
-    """``python -m rglib.nbrun IN OUT SPEC.json``: papermill in a fresh process."""
+    """``python -m rglib.harness.nbrun IN OUT SPEC.json``: papermill in a fresh process."""
     import papermill as pm
 
     src, dst, spec_file = argv

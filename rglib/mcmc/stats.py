@@ -74,21 +74,3 @@ def binning_errors(x, n_levels=None):
         errs.append(float(np.std(y, ddof=1) / np.sqrt(m * C)))
         y = 0.5 * (y[: m // 2 * 2: 2] + y[1: m // 2 * 2: 2])
     return np.array(sizes), np.array(errs)
-
-
-def susceptibility(m, K, N):
-    """chi = K N (<m^2> - <|m|>^2) per site from magnetization samples (finite-lattice
-    estimator with |m|, standard below and above T_c); m: per-site magnetizations."""
-    validate.positive("K", K)
-    N = validate.integer("N", N, minimum=1)
-    m = _as_2d(m)
-    return float(K * N * (np.mean(m ** 2) - np.mean(np.abs(m)) ** 2))
-
-
-def binder_cumulant(m):
-    """U_4 = 1 - <m^4> / (3 <m^2>^2): 0 in the disordered phase, 2/3 in the ordered one."""
-    m = _as_2d(m)
-    m2 = np.mean(m ** 2)
-    if m2 == 0:
-        raise ValueError("m: all samples are zero, the cumulant is undefined")
-    return float(1 - np.mean(m ** 4) / (3 * m2 ** 2))

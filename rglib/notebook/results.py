@@ -23,10 +23,10 @@ MIME type :data:`MIME`, from which ``python -m rglib.reproduce`` builds
 import json
 import math
 
-from . import validate
+from .. import validate
 
 MIME = "application/vnd.rglib.results+json"
-STATUSES = ("agrees", "differs", "computed", "qualitative", "not reproduced")
+STATUSES = ("agrees", "differs", "computed", "qualitative", "not applicable", "not reproduced")
 
 
 def fmt(x, digits=8):

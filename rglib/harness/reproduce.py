@@ -1,10 +1,10 @@
-"""``python -m rglib.reproduce``: run every notebook at its paper parameters.
+"""``python -m rglib.harness.reproduce``: run every notebook at its paper parameters.
 
 Executes ``notebooks/NN_*.ipynb`` in order with papermill at their default
 (paper-reproducing) parameters into ``build/notebooks/``, saves every figure as
 PNG under ``build/figures/``, and writes ``build/REPRODUCTION.md``: one row per
 reproduced quantity, collected from the notebooks' results records
-(:mod:`rglib.results`), with links to the executed notebooks and figures.
+(:mod:`rglib.notebook.results`), with links to the executed notebooks and figures.
 A failing notebook is reported and the others still run; the exit code is then 1.
 
 Options: ``--only 01 03`` runs a subset; ``--out DIR`` changes ``build``.
@@ -15,8 +15,10 @@ import sys
 import time
 from pathlib import Path
 
-from . import nbrun, repo_root, results
-from .notebook import versions
+from .. import repo_root
+from ..notebook import results
+from ..notebook.setup import versions
+from . import nbrun
 
 
 def notebooks(root=None):
@@ -40,7 +42,8 @@ def write_report(out, runs):
         f"({', '.join(f'{k} {x}' for k, x in v.items())}).", "",
         "Every *rglib* value below was computed by the executed notebook linked in the first "
         "column. The reference column says where its value comes from: the paper, the authors' "
-        "code (via the digests in `shared/papers/`), or an exact result.", "",
+        "code or data, an exact result, or a computation documented in `docs/` "
+        "(`docs/references.md` lists every source).", "",
         "## Notebooks", "",
         "| notebook | run time | rows | status | figures |", "|---|---|---|---|---|",
     ]

@@ -1,0 +1,1 @@
+"""Markov-chain tools shared by every part: chain statistics (and, for Part II, HMC)."""
