@@ -87,17 +87,27 @@ def test_eigh_vjp_at_near_degeneracy():
     check_grads(f, modes=["rev"], order=1)(A)
 
 
-def test_plain_autograd_eigh_is_nan_at_degeneracy():
-    """The problem the primitive solves (Giles' formula divides by eigenvalue gaps)."""
+def test_safe_eigh_is_right_where_plain_autograd_eigh_is_nan():
+    """At an exact degeneracy Giles' formula divides by zero (autograd's own eigh gives
+    NaN); rglib's eigh gives the finite-difference gradient of the same function."""
+    rng = np.random.default_rng(6)
     A = np.diag([0.3, 1.0, 1.0, 1.7, 2.5])
-    P = np.diag(np.arange(5.0))
+    P = np.diag(np.arange(5.0))                 # diagonal: respects the degenerate pair
 
-    def f(A):
-        w, U = anp.linalg.eigh(A)
-        return anp.sum(anp.exp(-w) * anp.sum(U * anp.dot(P, U), axis=0))
+    def make(eig):
+        def f(A):
+            w, U = eig(A)
+            return anp.sum(anp.exp(-w) * anp.sum(U * anp.dot(P, U), axis=0))
+        return f
 
     with np.errstate(all="ignore"):
-        assert not np.all(np.isfinite(grad(f)(A)))
+        assert not np.all(np.isfinite(grad(make(anp.linalg.eigh))(A)))
+    f = make(linalg.eigh)
+    g = grad(f)(A)
+    for _ in range(3):
+        E = rng.standard_normal((5, 5))
+        E = E + E.T
+        assert np.sum(g * E) == pytest.approx(_fd(f, A, E), rel=1e-6)
 
 
 def test_eigh_jvp_matches_vjp():
@@ -223,18 +233,25 @@ def test_entropy_and_heat_capacity_from_T_derivatives():
         assert ad.heat_capacity(s) == pytest.approx(th["C"], rel=1e-8, abs=1e-10)
 
 
-def test_no_nan_at_degenerate_points_first_and_second_derivatives():
-    params = {"eps_d": -0.05, "U": 0.1, "Gamma": 0.01, "B": 0.0}   # p-h symmetric, B = 0
+def test_derivatives_at_degenerate_points_are_right_not_just_finite():
+    """p-h symmetric, B = 0 (degenerate everywhere): first and second derivatives by AD
+    against identities and finite differences of AD first derivatives."""
+    params = {"eps_d": -0.05, "U": 0.1, "Gamma": 0.01, "B": 0.0}
     kw = dict(Lam=2.0, N_max=14, N_keep=80)
     for field in ("impurity", "uniform"):
         g = ad.gradient(params, field=field, **kw)
-        hB = ad.hessian_row(params, "B", field=field, **kw)
         _, dF = ad.all_shells(params, field=field, **kw)
-        assert all(np.isfinite(v) for v in list(g.values()) + list(hB.values()))
-        assert all(np.all(np.isfinite(v)) for v in dF.values())
-        assert -hB["B"] > 0                                    # susceptibility is positive
+        assert g["eps_d"] == pytest.approx(1.0, abs=1e-10) and g["B"] == pytest.approx(0.0, abs=1e-12)
+        np.testing.assert_allclose([dF[k][-1] for k in ad.PARAMS], [g[k] for k in ad.PARAMS],
+                                   rtol=1e-9, atol=1e-12)
+    chi_u = -ad.hessian_row(params, "B", field="uniform", **kw)["B"]
+    th = thermo.shell_thermo(ad.shells(params, "uniform", **kw)[-1])
+    assert chi_u == pytest.approx(th["Tchi"] / th["T"], rel=1e-8)
     h_eps = ad.hessian_row(params, "eps_d", **kw)
-    assert all(np.isfinite(v) for v in h_eps.values()) and -h_eps["eps_d"] > 0
+    h = 1e-6
+    n_d = [ad.gradient(_shift(params, eps_d=s * h), **kw)["eps_d"] for s in (1, -1)]
+    assert -h_eps["eps_d"] == pytest.approx(-(n_d[0] - n_d[1]) / (2 * h), rel=1e-5)
+    assert -h_eps["eps_d"] > 0
 
 
 def test_observables_are_the_derivatives_and_identities_of_one_shell():

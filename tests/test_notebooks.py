@@ -55,6 +55,10 @@ def test_quick_run(path, notebook_times):
     rows = results.from_notebook(out_nb)
     assert rows, f"{path.name}: no results record was displayed"
     assert all(r["notebook"] == path.stem for r in rows)
+    assert all(r.get("quick") for r in rows), f"{path.name}: a quick run must say it is quick"
+    bad = [f"{r['figure']} / {r['quantity']}: ours {r['ours']}, ref {r['ref']}" for r in rows
+           if r["status"] == "differs" and not r.get("expected")]
+    assert not bad, f"{path.name}: results that differ without a declared reason: {bad}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)

@@ -15,11 +15,41 @@ LN2, LN4 = np.log(2.0), np.log(4.0)
 
 # --- Wilson chain -----------------------------------------------------------------
 
-@pytest.mark.parametrize("Lam,N", [(2.0, 70), (3.0, 45)])
+@pytest.mark.parametrize("Lam,N", [(1.5, 130), (2.0, 90), (3.0, 60)])
 def test_lanczos_chain_equals_closed_form(Lam, N):
-    t_l = chain.chain_hoppings(Lam, N)
+    t_l = chain.lanczos_hoppings(Lam, N)
     t_c = chain.hoppings_rescaled(Lam, N)
-    np.testing.assert_allclose(t_l, t_c, rtol=1e-12)
+    np.testing.assert_allclose(t_l, t_c, rtol=2e-15)
+
+
+@pytest.mark.parametrize("z,scheme", [(0.5, "wilson"), (1.0, "campo-oliveira"), (0.3, "campo-oliveira")])
+def test_lanczos_chain_does_not_depend_on_the_requested_length(z, scheme):
+    """The star is built long enough for double precision whatever N is asked for:
+    hoppings of a short request equal the start of a long one, and equal a chain
+    computed from a much longer star (an independent, slower construction)."""
+    Lam = 1.5
+    t20, t150 = chain.chain_hoppings(Lam, 20, z, scheme), chain.chain_hoppings(Lam, 150, z, scheme)
+    np.testing.assert_array_equal(t20, t150[:20])
+    n0, M = chain.lanczos_sites(Lam)
+    xi, w = chain.star(Lam, M + 60, z, scheme)
+    ref = chain.lanczos_tridiagonalize(xi, w, 41, 1200) * Lam ** (np.arange(40) / 2.0)
+    np.testing.assert_allclose(t150[:40], ref, rtol=1e-14)
+
+
+def test_campo_oliveira_run_equals_a_reference_chain_without_truncation():
+    """Untruncated shells of a run with the Campo-Oliveira chain (z = 0.5) equal exact
+    diagonalization of the same chain built from the long-star reference hoppings."""
+    Lam, N = 2.0, 3
+    sh = nrg.run(nrg.Anderson(-0.07, 0.2, 0.03), Lam, N_max=N, N_keep=None, z=0.5,
+                 scheme="campo-oliveira")
+    t = chain.chain_hoppings(Lam, N, 0.5, "campo-oliveira")
+    xi, w = chain.star(Lam, 300, 0.5, "campo-oliveira")
+    ref = chain.lanczos_tridiagonalize(xi, w, N + 1, 900) * Lam ** (np.arange(N) / 2.0)
+    np.testing.assert_allclose(t, ref, rtol=1e-14)
+    H, _, _ = exact.dense_anderson(-0.07, 0.2, 0.03, Lam, N, hoppings=ref * Lam ** (-np.arange(N) / 2.0),
+                                   A_correction=False)
+    e = np.sort(np.concatenate(list(sh[N].energies.values()))) * sh[N].scale + sh[N].E0
+    np.testing.assert_allclose(e, np.linalg.eigvalsh(H), atol=1e-12)
 
 
 def test_chain_asymptotes_for_z_and_campo_oliveira():
@@ -68,12 +98,18 @@ def test_U0_free_energy_equals_single_particle_result():
     for N in range(5):
         h = exact.single_particle_matrix(Lam, N, eps_d=eps_d, Gamma=Gamma)
         assert th["F"][N] == pytest.approx(exact.free_fermion_F(h, th["T"][N]), rel=1e-10)
-    # truncated (N_keep = 300) over the whole temperature range: within 1e-3
-    th = nrg.thermodynamics(nrg.run(m, Lam, T_min=1e-9, N_keep=300))
-    rel = [abs(th["F"][N] / exact.free_fermion_F(
-        exact.single_particle_matrix(Lam, N, eps_d=eps_d, Gamma=Gamma), th["T"][N]) - 1)
-        for N in range(len(th["T"]))]
-    assert max(rel) < 1e-3
+    # truncated (N_keep = 1000) over the whole temperature range: the ground-state energy
+    # and, separately, the thermal part ln Z = -(F - E0)/T (E0 alone dominates F: a loose
+    # test of F would pass with -T ln Z dropped). Measured: |d ln Z| <= 9e-5 (4.6e-3 with
+    # 300 states), |dE0/E0| <= 1.2e-8.
+    sh = nrg.run(m, Lam, T_min=1e-9, N_keep=1000)
+    th = nrg.thermodynamics(sh)
+    for N, s in enumerate(sh):
+        h = exact.single_particle_matrix(Lam, N, eps_d=eps_d, Gamma=Gamma)
+        E0_exact = 2 * np.sum(np.minimum(np.linalg.eigvalsh(h), 0))
+        lnZ_exact = -(exact.free_fermion_F(h, th["T"][N]) - E0_exact) / th["T"][N]
+        assert s.E0 == pytest.approx(E0_exact, rel=2e-8), N   # measured max 1.2e-8
+        assert -(th["F"][N] - s.E0) / th["T"][N] == pytest.approx(lnZ_exact, abs=2e-4), N
 
 
 def test_resonant_level_thermodynamics_against_exact_solution():
@@ -254,15 +290,24 @@ def test_dense_reference_nrg_has_the_same_spectra():
 
 
 def test_traced_forward_pass_equals_plain_pass():
-    """Under autograd tracing the engine builds matrices functionally: same numbers."""
+    """Under autograd tracing the engine assembles blocks with its own primitive instead
+    of filling arrays in place (a different code path): every shell's spectrum agrees."""
     from autograd import make_vjp
 
-    def F_last(eps_d):
-        sh = nrg.run(nrg.Anderson(eps_d, 0.1, 0.01), 2.0, N_max=6, N_keep=60)
-        return nrg.thermo.shell_thermo(sh[-1])["F"]
+    kw = dict(Lam=2.0, N_max=8, N_keep=60, B=0.003) if False else dict(Lam=2.0, N_max=8, N_keep=60)
+    got = {}
 
-    _, traced = make_vjp(F_last)(-0.04)
-    assert traced == pytest.approx(float(F_last(-0.04)), rel=1e-13)
+    def spectra(eps_d):
+        sh = nrg.run(nrg.Anderson(eps_d, 0.1, 0.01, B=0.003, field="uniform"), **kw)
+        got["traced"] = [np.concatenate([np.asarray(getattr(e, "_value", e)) for e in s.energies.values()])
+                         for s in sh]
+        return nrg.thermo.free_energy(sh[-1])
+
+    make_vjp(spectra)(-0.04)
+    plain = nrg.run(nrg.Anderson(-0.04, 0.1, 0.01, B=0.003, field="uniform"), **kw)
+    for a, s in zip(got["traced"], plain):
+        np.testing.assert_allclose(np.sort(a), np.sort(np.concatenate(list(s.energies.values()))),
+                                   atol=1e-12)
 
 
 def test_bare_chain_thermodynamics_equal_free_fermions_without_truncation():

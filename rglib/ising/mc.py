@@ -13,6 +13,8 @@ function takes an explicit ``numpy.random.Generator`` and is deterministic given
   graph: ``scipy.sparse.csgraph``, since ``scipy.ndimage.label`` cannot wrap) are
   flipped with probability 1/2.
 """
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
@@ -21,23 +23,41 @@ from .. import lattice, validate
 
 
 def _check(K, n_chains=None, L=None):
-    validate.finite("K", K)
+    K = float(validate.finite("K", K))
     if n_chains is not None:
-        validate.integer("n_chains", n_chains, minimum=1)
+        n_chains = validate.integer("n_chains", n_chains, minimum=1)
     if L is not None:
-        validate.integer("L", L, minimum=2)
+        L = validate.integer("L", L, minimum=2)
+    if n_chains is not None and L is not None:
+        validate.budget("L", 16 * n_chains * L * L / 2 ** 30, "GiB",
+                        f"the memory of {n_chains} chains of {L} x {L} spins with work arrays")
+    return K, n_chains, L
+
+
+#: measured throughput on one core (benchmarks/ising_speed.py): spin updates per second
+#: of checkerboard Metropolis and spins visited per second of Swendsen-Wang, plus the
+#: fixed cost of one sweep; the resource guards estimate run times from them
+METROPOLIS_RATE, SW_RATE, SWEEP_OVERHEAD_S = 1.0e8, 4.0e6, 1e-4
+
+
+def _guard_sweeps(n_sweeps, chains, L, rate, measure):
+    validate.budget("n_sweeps", n_sweeps * (SWEEP_OVERHEAD_S + chains * L * L / rate), "seconds",
+                    f"{n_sweeps} sweeps of {chains} chains of {L} x {L} spins")
+    if measure:
+        validate.budget("n_sweeps", 16 * n_sweeps * chains / 2 ** 30, "GiB",
+                        "the memory of the measured energy and magnetization series")
 
 
 def random_spins(n_chains, L, rng):
     """Infinite-temperature start: independent +-1 spins, shape (n_chains, L, L)."""
-    _check(0.0, n_chains, L)
+    _, n_chains, L = _check(0.0, n_chains, L)
     rng = validate.rng("rng", rng)
     return (2 * rng.integers(0, 2, size=(n_chains, L, L), dtype=np.int8) - 1).astype(np.int8)
 
 
 def ordered_spins(n_chains, L):
     """Zero-temperature start: all spins up."""
-    _check(0.0, n_chains, L)
+    _, n_chains, L = _check(0.0, n_chains, L)
     return np.ones((n_chains, L, L), dtype=np.int8)
 
 
@@ -99,10 +119,12 @@ def metropolis(spins, K, n_sweeps, rng, measure=True, groups=2):
     ``groups`` and the seed only, not on the number of cores.
     """
     s = check_spins(spins).copy()
-    _check(K)
+    K = _check(K)[0]
     n_sweeps = validate.integer("n_sweeps", n_sweeps, minimum=0)
     groups = validate.integer("groups", groups, minimum=1)
+    measure = validate.boolean("measure", measure)
     rng = validate.rng("rng", rng)
+    _guard_sweeps(n_sweeps, s.shape[0], s.shape[1], METROPOLIS_RATE, measure)
     L = s.shape[1]
     if L % 2:
         raise ValueError(f"L must be even for the checkerboard decomposition, got {L}")
@@ -113,8 +135,6 @@ def metropolis(spins, K, n_sweeps, rng, measure=True, groups=2):
     if len(parts) == 1:
         res = [_metropolis_group(chunks[0], K, masks, n_sweeps, rngs[0], measure)]
     else:
-        from concurrent.futures import ThreadPoolExecutor
-
         with ThreadPoolExecutor(len(parts)) as ex:
             res = list(ex.map(lambda a: _metropolis_group(a[0], K, masks, n_sweeps, a[1],
                                                           measure), zip(chunks, rngs)))
@@ -129,12 +149,14 @@ def metropolis(spins, K, n_sweeps, rng, measure=True, groups=2):
 def swendsen_wang(spins, K, n_sweeps, rng, measure=True):
     """``n_sweeps`` Swendsen-Wang cluster updates; returns (spins, e, m) like metropolis."""
     s = check_spins(spins).copy()
-    _check(K)
+    K = _check(K)[0]
     if K < 0:
         raise ValueError(f"K must be >= 0 for Swendsen-Wang (ferromagnet), got {K}")
     n_sweeps = validate.integer("n_sweeps", n_sweeps, minimum=0)
+    measure = validate.boolean("measure", measure)
     rng = validate.rng("rng", rng)
     C, L, _ = s.shape
+    _guard_sweeps(n_sweeps, C, L, SW_RATE, measure)
     n = C * L * L
     node = np.arange(n).reshape(C, L, L)
     right, down = np.roll(node, -1, 2), np.roll(node, -1, 1)
@@ -158,7 +180,7 @@ def swendsen_wang(spins, K, n_sweeps, rng, measure=True):
 def susceptibility(m, K, N):
     """chi = K N (<m^2> - <|m|>^2) per site from magnetization samples (finite-lattice
     estimator with |m|, standard below and above T_c); m: per-site magnetizations."""
-    validate.positive("K", K)
+    K = float(validate.positive("K", K))
     N = validate.integer("N", N, minimum=1)
     m = np.asarray(m, dtype=float)
     return float(K * N * (np.mean(m ** 2) - np.mean(np.abs(m)) ** 2))

@@ -28,27 +28,46 @@ from . import block
 
 
 def mk_map(K, b=2):
-    """Migdal-Kadanoff recursion K -> K' for scale factor b (d = 2)."""
-    validate.nonnegative("K", K)
-    b = validate.integer("b", b, minimum=2)
-    return float(np.arctanh(np.tanh(b * K) ** b))
+    """Migdal-Kadanoff recursion K -> K' for scale factor b (d = 2): tanh K' = tanh^b(bK).
+
+    Evaluated in logarithms, so that large K gives K' = bK - ln(b)/2 + ... rather than inf.
+    """
+    K = float(validate.nonnegative("K", K))
+    b = validate.integer("b", b, minimum=2, maximum=64)
+    if K == 0:
+        return 0.0
+    y = b * K
+    e = np.exp(-2 * y)
+    log_tanh = np.log1p(-e) - np.log1p(e)
+    if b * log_tanh < np.log(0.5):                  # tanh^b < 1/2: arctanh directly
+        return float(np.arctanh(np.exp(b * log_tanh)))
+    one_minus = -np.expm1(b * log_tanh)             # 1 - tanh^b, accurate when tiny
+    if one_minus < 1e-300:                          # 1 - tanh^b = 2b e^{-2y} (1 + ...)
+        return float(y - 0.5 * np.log(b))
+    return float(0.5 * (np.log(2 - one_minus) - np.log(one_minus)))
 
 
 def mk_fixed_point(b=2):
     """(K*, lambda_t, y_t, nu) of the Migdal-Kadanoff map."""
+    b = validate.integer("b", b, minimum=2, maximum=64)
     Ks = brentq(lambda K: mk_map(K, b) - K, 0.05, 2.0, xtol=1e-15)
-    h = 1e-6
-    lam = (mk_map(Ks + h, b) - mk_map(Ks - h, b)) / (2 * h)
+    t = np.tanh(b * Ks)                  # dK'/dK = b^2 t^{b-1} (1 - t^2) / (1 - t^{2b})
+    lam = b * b * t ** (b - 1) * (1 - t * t) / (1 - t ** (2 * b))
     yt = np.log(lam) / np.log(b)
     return Ks, lam, yt, 1 / yt
 
 
+#: longest Migdal-Kadanoff flow computed (the flow reaches a fixed point long before)
+MAX_FLOW_STEPS = 100_000
+
+
 def mk_flow(K0, n_steps, b=2):
-    """K_0, K_1, ... under the Migdal-Kadanoff map (capped at 50 to avoid overflow)."""
-    n_steps = validate.integer("n_steps", n_steps, minimum=0)
+    """K_0, K_1, ... under the Migdal-Kadanoff map (K grows like b^n in the ordered phase;
+    values beyond 1e300 are held there)."""
+    n_steps = validate.integer("n_steps", n_steps, minimum=0, maximum=MAX_FLOW_STEPS)
     Ks = [float(validate.nonnegative("K0", K0))]
     for _ in range(n_steps):
-        Ks.append(min(mk_map(Ks[-1], b), 50.0))
+        Ks.append(min(mk_map(Ks[-1], b), 1e300))
     return np.array(Ks)
 
 

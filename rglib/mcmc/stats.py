@@ -6,7 +6,8 @@ with W >= c tau_int(W) (c = 6). The error of the mean is sqrt(2 tau_int var / n)
 Binning: the error of the mean of bins of growing length b approaches that value
 once b >> tau_int (Ambegaokar & Troyer, Am. J. Phys. 78, 150 (2010)).
 Series of several independent chains (shape (n, chains)) are handled chain-wise
-and combined.
+and combined; with 8 or more chains the error of the mean comes from the spread of the
+chain means, which needs no autocorrelation time (:func:`mean_error`).
 """
 import numpy as np
 
@@ -40,7 +41,7 @@ def autocorrelation(x):
 
 def tau_int(x, c=6.0):
     """Integrated autocorrelation time with Sokal's window (in units of the sampling step)."""
-    validate.positive("c", c)
+    c = float(validate.positive("c", c))
     rho = autocorrelation(x)
     tau = 0.5
     for W in range(1, len(rho)):
@@ -50,10 +51,31 @@ def tau_int(x, c=6.0):
     return float(tau)          # window not reached: series too short, tau underestimated
 
 
-def mean_error(x):
-    """(mean, error) of a series of one or several chains, error from tau_int."""
+#: fewest independent chains for the between-chain error estimate of :func:`mean_error`
+MIN_CHAINS = 8
+
+
+def mean_error(x, method="auto"):
+    """(mean, error of the mean) of a series of one or several chains.
+
+    * ``"chains"``: from the spread of the chain means, std(means)/sqrt(C). The chains
+      are independent, so this is unbiased whatever the autocorrelation time (its own
+      relative uncertainty is about 1/sqrt(2(C-1))); needs C >= 8 chains.
+    * ``"tau"``: sqrt(2 tau_int var / (n C)) with Sokal's windowed tau_int. Biased low
+      for series shorter than ~100 tau: measured 20% too small at n = 20 tau (AR(1)
+      test) and for 2000-sweep Metropolis chains at K_c on 64 x 64 lattices.
+    * ``"auto"`` (default): ``"chains"`` with at least 8 chains, else ``"tau"``.
+    """
     x = _as_2d(x)
     n, C = x.shape
+    method = validate.one_of("method", method, ("auto", "chains", "tau"))
+    if method == "auto":
+        method = "chains" if C >= MIN_CHAINS else "tau"
+    if method == "chains":
+        if C < MIN_CHAINS:
+            raise ValueError(f"x: the between-chain error needs at least {MIN_CHAINS} chains, "
+                             f"got {C}")
+        return float(x.mean()), float(x.mean(axis=0).std(ddof=1) / np.sqrt(C))
     tau = max(tau_int(x), 0.5)
     var = np.var(x, ddof=1)
     return float(x.mean()), float(np.sqrt(2 * tau * var / (n * C)))

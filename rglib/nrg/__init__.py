@@ -12,6 +12,6 @@ shell) -> ``linalg``, ``assemble`` (autograd primitives) -> ``iterate`` (the NRG
 from .chain import A_Lambda, V_of_Gamma, hoppings, hoppings_rescaled, log_grid  # noqa: F401
 from .impurity import (dS_dlnT, even_odd_average, impurity_per_shell, subtract_bath,  # noqa: F401
                        impurity_thermodynamics, z_average)
-from .iterate import run, shells_for_temperature  # noqa: F401
+from .iterate import run, settings, shells_for_temperature  # noqa: F401
 from .models import Anderson, Bath, Kondo, bath_of  # noqa: F401
 from .thermo import thermodynamics  # noqa: F401

@@ -30,7 +30,7 @@ from autograd import grad, jacobian
 from .. import validate
 from ..autodiff import is_traced
 from . import chain, tangent
-from .iterate import run
+from .iterate import run, settings
 from .models import Anderson, Bath
 from .thermo import free_energy as shell_free_energy
 
@@ -54,7 +54,25 @@ def check_params(params):
     for k in PARAMS:
         v = validate.finite(k, params.get(k, 0.0))
         out[k] = v if is_traced(v) else float(v)      # grad needs floats, not ints
+    if not out["Gamma"] > 0:
+        raise ValueError("Gamma must be > 0 for derivatives (V = sqrt(2 Gamma / pi) is not "
+                         f"differentiable at 0), got {out['Gamma']!r}")
     return out
+
+
+def reverse_memory_GiB(order=1, **run_kw):
+    """Estimated memory of a reverse pass through the run ``run_kw``: the autograd tape
+    keeps every shell's blocks, measured 0.88 GiB for 67 shells at N_keep = 1000
+    (``benchmarks/dnrg_speed.py``), i.e. 14 MiB per shell at 1000 states, as N_keep^2;
+    reverse over reverse (``order=2``) keeps about twice that."""
+    cfg = settings(**run_kw)
+    n_keep = cfg.N_keep if cfg.N_keep is not None else 4 ** min(cfg.N_max + 2, 12)
+    return order * (cfg.N_max + 1) * 0.014 * (n_keep / 1000.0) ** 2
+
+
+def _guard(order, run_kw):
+    validate.budget("N_keep", reverse_memory_GiB(order, **run_kw), "GiB",
+                    "the memory of the reverse-mode pass (autograd keeps every shell)")
 
 
 def model(params, field="impurity"):
@@ -75,7 +93,10 @@ def free_energy(params, shell=-1, T=None, field="impurity", **run_kw):
 
 def gradient(params, shell=-1, field="impurity", **run_kw):
     """dF/d(params) of one shell by reverse mode (one backward pass): dict by name."""
-    return grad(free_energy)(check_params(params), shell, None, field, **run_kw)
+    p = check_params(params)
+    if not is_traced(params):
+        _guard(1, run_kw)
+    return grad(free_energy)(p, shell, None, field, **run_kw)
 
 
 def hessian_row(params, wrt, shell=-1, field="impurity", **run_kw):
@@ -85,6 +106,7 @@ def hessian_row(params, wrt, shell=-1, field="impurity", **run_kw):
     """
     validate.one_of("wrt", wrt, PARAMS)
     p = check_params(params)
+    _guard(2, run_kw)
 
     def dF(q):
         return gradient(q, shell, field, **run_kw)[wrt]

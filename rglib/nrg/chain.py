@@ -106,7 +106,7 @@ def star(Lam, M, z=1.0, scheme="wilson"):
     return xi, (hi - lo) / 2
 
 
-def _lanczos_decimal(xi, w, n_sites, prec):
+def lanczos_tridiagonalize(xi, w, n_sites, prec):
     """Tridiagonalize diag(+xi, -xi) from the start vector ~ sqrt(w) in high precision.
 
     Returns the hoppings between chain sites 0..n_sites-1 (physical units). The star
@@ -185,6 +185,16 @@ def chain_hoppings(Lam, N, z=1.0, scheme="wilson"):
     scheme = validate.one_of("scheme", scheme, SCHEMES)
     if z == 1.0 and scheme == "wilson":
         return hoppings_rescaled(Lam, N)
+    return lanczos_hoppings(Lam, N, z, scheme)
+
+
+def lanczos_hoppings(Lam, N, z=1.0, scheme="wilson"):
+    """The Lanczos chain of :func:`chain_hoppings`, also at z = 1 with the Wilson scheme
+    (where it must equal the closed form: a check of the tridiagonalization)."""
+    Lam = float(validate.greater("Lam", Lam, 1.0))
+    N = validate.integer("N", N, minimum=1, maximum=MAX_SITES)
+    z = float(validate.in_range("z", z, 0.0, 1.0, lo_open=True))
+    scheme = validate.one_of("scheme", scheme, SCHEMES)
     validate.budget("Lam", lanczos_seconds(Lam), "seconds", "the Lanczos Wilson chain")
     t = _lanczos_chain(Lam, z, scheme)
     n0 = len(t)
@@ -197,7 +207,7 @@ def chain_hoppings(Lam, N, z=1.0, scheme="wilson"):
 def _lanczos_chain(Lam, z, scheme):
     n0, M = lanczos_sites(Lam)
     xi, w = star(Lam, M, z, scheme)
-    eps = _lanczos_decimal(xi, w, n0 + 1, _precision(Lam, n0))
+    eps = lanczos_tridiagonalize(xi, w, n0 + 1, _precision(Lam, n0))
     t = eps * Lam ** (np.arange(n0) / 2.0)
     if abs(t[-1] / t[-2] - 1) > 1e-13:       # the geometric convergence the continuation uses
         raise RuntimeError(f"Wilson chain not converged after {n0} sites at Lambda = {Lam}")

@@ -12,6 +12,7 @@ r"""Exact references for the NRG.
 * Haldane's Kondo temperature of the symmetric SIAM.
 """
 import numpy as np
+from scipy.integrate import quad
 
 from .. import validate
 from . import chain, fock
@@ -37,7 +38,7 @@ def free_fermion_F(h, T):
 
     F = sum_k [min(eps_k, 0)*2 - 2 T ln(1 + exp(-|eps_k|/T))]  (numerically stable).
     """
-    validate.positive("T", T)
+    T = float(validate.positive("T", T))
     e = np.linalg.eigvalsh(h)
     return float(np.sum(2 * np.minimum(e, 0.0) - 2 * T * np.log1p(np.exp(-np.abs(e) / T))))
 
@@ -57,21 +58,25 @@ def free_fermion_thermo(h, T):
 
 def T_K_haldane(U, Gamma):
     r"""Haldane's T_K = sqrt(U Gamma / 2) exp(-pi U/(8 Gamma) + pi Gamma/(2U)) (symmetric SIAM)."""
-    validate.positive("U", U)
-    validate.positive("Gamma", Gamma)
+    U = float(validate.positive("U", U))
+    Gamma = float(validate.positive("Gamma", Gamma))
     return np.sqrt(U * Gamma / 2) * np.exp(-np.pi * U / (8 * Gamma) + np.pi * Gamma / (2 * U))
 
 
-def dense_anderson(eps_d, U, Gamma, Lam, N, B=0.0, field="impurity", A_correction=None):
+def dense_anderson(eps_d, U, Gamma, Lam, N, B=0.0, field="impurity", A_correction=None,
+                   hoppings=None):
     """Dense Fock-space Hamiltonian of impurity + f_0..f_N (exact diagonalization reference).
 
     Independent of the NRG iteration: Jordan-Wigner operators of all 2(N+2) modes.
-    Returns (H, Q, 2Sz) in physical units. Keep N <= 4 (dimension 4^(N+2)).
+    ``hoppings``: physical chain hoppings eps_0..eps_{N-1} (default: Wilson's closed
+    form). Returns (H, Q, 2Sz) in physical units. Keep N <= 4 (dimension 4^(N+2)).
     """
     N = validate.integer("N", N, minimum=0, maximum=4)
     c, n, two_sz = fock.spinful(N + 2)
     d, f = c[0], c[1:]
-    eps = chain.hoppings(Lam, N)
+    eps = chain.hoppings(Lam, N) if hoppings is None else np.asarray(hoppings, dtype=float)
+    if len(eps) != N:
+        raise ValueError(f"hoppings must hold N = {N} values, got {len(eps)}")
     V = np.sqrt(2 * Gamma / np.pi * chain.coupling_factor(Lam, "wilson", A_correction))
     nd = [d[s].T @ d[s] for s in (0, 1)]
     H = eps_d * (nd[0] + nd[1]) + U * nd[0] @ nd[1] + B * 0.5 * (nd[0] - nd[1])
@@ -93,11 +98,9 @@ def resonant_level_thermo(eps_d, Gamma, T):
     S_imp = 2 int de Delta rho(e) s(e/T), with s(x) the entropy of one fermion level,
     and T chi_imp = (T/2) int de Delta rho(e) (-df/de). Valid for T, |eps_d|, Gamma << D.
     """
-    from scipy.integrate import quad
-
-    validate.finite("eps_d", eps_d)
-    validate.positive("Gamma", Gamma)
-    T = validate.positive("T", T)
+    eps_d = float(validate.finite("eps_d", eps_d))
+    Gamma = float(validate.positive("Gamma", Gamma))
+    T = float(validate.positive("T", T))
 
     def drho(e):
         return Gamma / np.pi / ((e - eps_d) ** 2 + Gamma ** 2)
