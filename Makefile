@@ -22,7 +22,7 @@ $(VPY):
 # Re-install whenever the package metadata changes.
 $(STAMP): pyproject.toml | $(VPY)
 	$(VPY) -m pip install --upgrade pip
-	$(VPY) -m pip install -e .
+	$(VPY) -m pip install -e ".[dev]"
 	touch $(STAMP)
 
 reproduce: $(STAMP)

@@ -20,7 +20,8 @@ from rglib import repo_root
 ROOT = repo_root()
 PKG = ROOT / "rglib"
 PARTS = {"nrg", "ising", "flows", "efnn"}           # physics parts
-CORES = {"validate", "autodiff", "lattice", "progress", "nn", "mcmc", "sweep"}
+CORES = {"validate", "autodiff", "lattice", "progress", "nn", "mcmc", "sweep",
+         "__version__", "repo_root", "data_path"}     # and the package root itself
 
 
 def modules():
@@ -88,6 +89,12 @@ def test_import_rglib_runs_nothing():
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          check=True).stdout.split()
     assert out == ["None", "None"]
+
+
+def test_dask_is_optional():
+    code = "import sys, rglib.sweep, rglib.nrg; print('distributed' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 def test_kernels_started_by_the_harness_get_one_blas_thread():

@@ -24,7 +24,8 @@ import numpy as np
 from scipy.optimize import brentq
 
 from .. import lattice, validate
-from . import block
+from . import block, mc
+from .exact import K_C
 
 
 def mk_map(K, b=2):
@@ -82,6 +83,28 @@ def blocked_operators(configs, rng, n_levels, b=2, rule="majority"):
         s = block.majority(s, rng, b) if rule == "majority" else block.decimation(s, b)
         out.append(lattice.even_operators(s))
     return np.array(out)
+
+
+def mcrg_samples(K, L, n_chains, n_samples, n_levels, seed, burn_in=150, b=2):
+    """Blocked even operators of Swendsen-Wang samples at K: (levels+1, n_samples*n_chains, 3).
+
+    ``n_chains`` chains from random starts (ordered above K_c), ``burn_in`` updates, then
+    one measurement per update, blocked ``n_levels`` times by majority rule. Returns
+    (ops, chain labels 0..n_chains-1 of every sample). Independent groups of chains
+    (different seeds) can run on different workers (:func:`rglib.sweep.run`) and be
+    concatenated, with their labels offset.
+    """
+    rng = validate.rng("seed", seed)
+    n_samples = validate.integer("n_samples", n_samples, minimum=1, maximum=10**6)
+    burn_in = validate.integer("burn_in", burn_in, minimum=0, maximum=10**6)
+    s = mc.random_spins(n_chains, L, rng) if K < K_C else mc.ordered_spins(n_chains, L)
+    s, _, _ = mc.swendsen_wang(s, K, burn_in, rng, measure=False)
+    ops, chains = [], []
+    for _ in range(n_samples):
+        s, _, _ = mc.swendsen_wang(s, K, 1, rng, measure=False)
+        ops.append(blocked_operators(s, rng, n_levels, b))
+        chains.append(np.arange(s.shape[0]))
+    return np.concatenate(ops, axis=1), np.concatenate(chains)
 
 
 def _T_matrix(Sn, Sn1):

@@ -19,7 +19,7 @@ import functools
 
 import numpy as np
 
-from .. import validate
+from .. import sweep, validate
 from ..progress import progress as progress_bar
 from .iterate import run
 from .models import Bath, bath_of
@@ -97,33 +97,41 @@ def bath_thermodynamics(B, Lam, T_min, N_keep, beta_bar, z, scheme, A_correction
     return out
 
 
+def impurity_at_z(model, Lam, T_min, N_keep, beta_bar, z, scheme="wilson", A_correction=None):
+    """X_imp on every shell of one run with twist z (impurity minus the cached bath)."""
+    tot = thermodynamics(run(model, Lam, T_min=T_min, N_keep=N_keep, beta_bar=beta_bar, z=z,
+                             scheme=scheme, A_correction=A_correction))
+    bath = bath_thermodynamics(float(bath_of(model).B), float(Lam), float(T_min), N_keep,
+                               float(beta_bar), float(z), scheme, A_correction)
+    return subtract_bath(tot, bath)
+
+
 def impurity_per_shell(model, Lam=2.0, T_min=1e-10, N_keep=1000, beta_bar=2.0, N_z=1,
-                       scheme="wilson", A_correction=None, progress=None):
+                       scheme="wilson", A_correction=None, progress=None, executor="serial"):
     """X_imp at every shell temperature T_N, averaged over N_z twists (no even/odd average).
 
     Runs the NRG for ``model`` and for its bare chain (:func:`rglib.nrg.bath_of`) at
     z = 1/N_z, ..., 1 and subtracts at equal shells. Returns a dict of arrays T, S, C,
-    Tchi, F, Q over the shells N = 0 .. N_max.
+    Tchi, F, Q over the shells N = 0 .. N_max. ``executor``: where the N_z runs go
+    (:func:`rglib.sweep.run`; default here, one after the other; None: a local pool).
     """
     Lam = float(validate.greater("Lam", Lam, 1.0))
     T_min = float(validate.positive("T_min", T_min))
     beta_bar = float(validate.positive("beta_bar", beta_bar))
     N_z = validate.integer("N_z", N_z, minimum=1, maximum=64)
-    zs = [(i + 1) / N_z for i in range(N_z)]
-    it = progress_bar(zs, desc=f"NRG z-runs ({model.name})") if progress else zs
-    b = bath_of(model)
-    runs = []
-    for z in it:
-        tot = thermodynamics(run(model, Lam, T_min=T_min, N_keep=N_keep, beta_bar=beta_bar, z=z,
-                                 scheme=scheme, A_correction=A_correction))
-        bath = bath_thermodynamics(float(b.B), Lam, T_min, N_keep, beta_bar, float(z), scheme,
-                                   A_correction)
-        runs.append(subtract_bath(tot, bath))
+    tasks = [dict(model=model, Lam=Lam, T_min=T_min, N_keep=N_keep, beta_bar=beta_bar,
+                  z=(i + 1) / N_z, scheme=scheme, A_correction=A_correction) for i in range(N_z)]
+    if executor == "serial":
+        it = progress_bar(tasks, desc=f"NRG z-runs ({model.name})") if progress else tasks
+        runs = [impurity_at_z(**t) for t in it]
+    else:
+        runs = sweep.run(impurity_at_z, tasks, executor=executor, cache_dir=None,
+                         progress=bool(progress), desc=f"NRG z-runs ({model.name})")
     return z_average(runs)
 
 
 def impurity_thermodynamics(model, Lam=2.0, T_min=1e-10, N_keep=1000, beta_bar=2.0, N_z=1,
-                            scheme="wilson", A_correction=None, progress=None):
+                            scheme="wilson", A_correction=None, progress=None, executor="serial"):
     """S_imp, T chi_imp, C_imp vs T: impurity minus bath, z-averaged, even/odd averaged.
 
     :func:`impurity_per_shell`, then :func:`even_odd_average`. Returns a dict of
@@ -131,7 +139,7 @@ def impurity_thermodynamics(model, Lam=2.0, T_min=1e-10, N_keep=1000, beta_bar=2
     smoother estimate at low T), and Q (charge).
     """
     imp = impurity_per_shell(model, Lam, T_min, N_keep, beta_bar, N_z, scheme, A_correction,
-                             progress)
+                             progress, executor)
     out = {}
     for k in ("S", "Tchi", "C", "Q"):
         T, out[k] = even_odd_average(imp["T"], imp[k])

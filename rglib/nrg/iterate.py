@@ -25,8 +25,8 @@ lowest states (and/or those below an energy cutoff) without ever splitting a
 degenerate multiplet (every state within ``safeguard`` of the last kept energy is
 kept too; multiplets of SU(2) or particle-hole symmetry live in different blocks, so
 the cut is decided on the global spectrum), then **record** the shell: its spectrum,
-f^+_{N+1} between kept states for the next step, and the diagonal matrix elements of
-requested impurity operators.
+f^+_{N+1} between kept states for the next step, and the thermal averages at T_N of
+requested impurity operators (only their kept blocks travel on).
 
 The code uses ``autograd.numpy`` and builds every matrix functionally (no in-place
 writes on arrays that depend on the model parameters), so that the NRG can be
@@ -60,8 +60,7 @@ class Shell:
     energies[q]: all eigenvalues of block q = (Q, 2Sz), rescaled, relative to the
     shell's ground state (ascending). kept[q]: number of kept states of block q.
     segments[q]: the product-basis layout of block q [(q_old, site state, offset, dim)].
-    ops[name][q]: diagonal matrix elements <i|O|i> of a requested operator for all
-    states i of block q (thermal averages need nothing more).
+    ops[name]: the thermal average <O> at T_N of a requested impurity operator.
     """
     N: int                             # shell index
     scale: float                       # s_N = Lambda^{-(N-1)/2}
@@ -320,29 +319,49 @@ def next_fdag(left, right, segments, kept):
     return out
 
 
-def transport(ops_kept, vecs, segments, kept, last=False):
-    """Operators acting on the old part (O x 1_site) in the new eigenbasis.
+def thermal_weights(E, beta_bar):
+    """Boltzmann weights p_i = exp(-beta_bar E_i)/Z of a shell at T_N, per block."""
+    w = {q: anp.exp(-beta_bar * e) for q, e in E.items()}
+    Z = sum(anp.sum(v) for v in w.values())
+    return {q: v / Z for q, v in w.items()}
 
-    Returns (diagonal <i|O|i> for all states of every block, kept x kept blocks for
-    the next shell; ``last``: none). Cost d^2 n per segment of dimension d of an
-    n-state block (a fraction of the block's eigh); no full n x n matrix is formed.
+
+def transport(ops_kept, vecs, segments, kept, p, last=False):
+    """Impurity operators (O x 1_site) in the new eigenbasis: averages and kept blocks.
+
+    ``ops_kept``: {name: {old block: kept x kept matrix}}; ``p``: thermal weights of
+    this shell (:func:`thermal_weights`). The thermal average is Tr(rho O) with
+    rho = sum_i p_i |i><i|, summed segment by segment: rho restricted to a segment of
+    dimension d costs d^2 n once for all operators, then each operator d^2. Returns
+    ({name: <O> at T_N}, {name: {block: kept x kept matrix for the next shell}};
+    ``last``: none). No n x n matrix is formed or kept.
     """
-    diag, nxt = {}, {}
+    names = list(ops_kept)
+    avg = {nm: 0.0 for nm in names}
+    nxt = {nm: {} for nm in names}
+    if not names:
+        return {}, nxt
+    traced = (any(is_traced(v) for v in vecs.values()) or any(is_traced(v) for v in p.values())
+              or any(is_traced(o) for m in ops_kept.values() for o in m.values()))
+    xp = anp if traced else np      # plain arrays: NumPy itself, no autograd wrappers
     for q, segs in segments.items():
-        k, n = kept[q], vecs[q].shape[1]
-        d_terms, k_terms = [], []
+        k = kept[q]
         for qo, s, off, d in segs:
             if d == 0:
                 continue
             Y = vecs[q][off:off + d]                 # (d, n): segment rows of all states
-            OY = anp.dot(ops_kept[qo], Y)
-            d_terms.append(anp.sum(Y * OY, axis=0))
-            if not last:
-                k_terms.append(anp.dot(anp.transpose(Y[:, :k]), OY[:, :k]))
-        diag[q] = sum(d_terms[1:], d_terms[0]) if d_terms else np.zeros(n)
+            rho = xp.dot(Y * p[q], xp.transpose(Y))  # this segment's block of rho (d, d)
+            Yk = Y[:, :k]
+            for nm in names:
+                O = ops_kept[nm][qo]
+                avg[nm] = avg[nm] + xp.sum(rho * O)
+                if not last:
+                    t = xp.dot(xp.transpose(Yk), xp.dot(O, Yk))
+                    nxt[nm][q] = nxt[nm][q] + t if q in nxt[nm] else t
         if not last:
-            nxt[q] = sum(k_terms[1:], k_terms[0]) if k_terms else np.zeros((k, k))
-    return diag, nxt
+            for nm in names:
+                nxt[nm].setdefault(q, np.zeros((k, k)))
+    return avg, nxt
 
 
 def scramble_multiplets(e, U, rng, tol=1e-9):
@@ -383,18 +402,18 @@ def first_fdag(fs, left, right, idx, kept):
     return out
 
 
-def first_ops(fs, vecs, idx, kept, names, last=False):
-    """Diagonal and kept blocks of first-shell operators (like :func:`transport`)."""
-    diag, nxt = {}, {}
+def first_ops(fs, vecs, idx, kept, names, p, last=False):
+    """Averages and kept blocks of first-shell operators (like :func:`transport`)."""
+    avg, nxt = {}, {}
     for name in names:
-        diag[name], nxt[name] = {}, {}
+        avg[name], nxt[name] = 0.0, {}
         for q, i in idx.items():
             Y = vecs[q]
             OY = anp.dot(fs.ops[name][np.ix_(i, i)], Y)
-            diag[name][q] = anp.sum(Y * OY, axis=0)
+            avg[name] = avg[name] + anp.sum(p[q] * anp.sum(Y * OY, axis=0))
             if not last:
                 nxt[name][q] = anp.dot(anp.transpose(Y[:, :kept[q]]), OY[:, :kept[q]])
-    return diag, nxt
+    return avg, nxt
 
 
 def check_operators(model, operators):
@@ -420,8 +439,8 @@ def run(model, Lam=2.0, N_max=None, T_min=None, N_keep=1000, e_cut=None, beta_ba
 
     operators : sequence of str
         Impurity operators of the model (e.g. "n_d", "docc") whose thermal averages
-        are wanted (:func:`rglib.nrg.thermo.shell_thermo`); their diagonal matrix
-        elements are recorded on every shell.
+        at T_N are recorded on every shell (``shell.ops``, also in
+        :func:`rglib.nrg.thermo.shell_thermo`).
     progress : bool
         Show a progress bar over the shells.
     scramble : numpy.random.Generator or None
@@ -438,8 +457,8 @@ def run(model, Lam=2.0, N_max=None, T_min=None, N_keep=1000, e_cut=None, beta_ba
     kept = {q: len(e) for q, e in E.items()} if last else truncate(E, cfg.N_keep, cfg.e_cut,
                                                                    cfg.safeguard)
     fdag = first_fdag(fs, vecs, vecs, idx, kept)
-    diag, ops = first_ops(fs, vecs, idx, kept, operators, last)
-    shells = [Shell(0, cfg.scale(0), cfg.beta_bar, E0, E, kept, {}, diag)]
+    avg, ops = first_ops(fs, vecs, idx, kept, operators, thermal_weights(E, cfg.beta_bar), last)
+    shells = [Shell(0, cfg.scale(0), cfg.beta_bar, E0, E, kept, {}, avg)]
     steps = range(1, cfg.N_max + 1)
     if progress:
         steps = progress_bar(steps, desc=f"NRG shells ({model.name})")
@@ -455,8 +474,7 @@ def run(model, Lam=2.0, N_max=None, T_min=None, N_keep=1000, e_cut=None, beta_ba
         if not last:
             kv = {q: u[:, :kept[q]] for q, u in vecs.items()}
             fdag = next_fdag(kv, kv, segments, kept)
-        diag = {}
-        for name in operators:
-            diag[name], ops[name] = transport(ops[name], vecs, segments, kept, last)
-        shells.append(Shell(N, scale, cfg.beta_bar, E0, E, kept, segments, diag))
+        avg, ops = (transport(ops, vecs, segments, kept, thermal_weights(E, cfg.beta_bar), last)
+                    if operators else ({}, {}))
+        shells.append(Shell(N, scale, cfg.beta_bar, E0, E, kept, segments, avg))
     return shells

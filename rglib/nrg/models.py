@@ -33,7 +33,12 @@ FIELDS = ("impurity", "uniform")
 
 
 class _Field:
-    """The field B on the chain sites f_1, f_2, ... (f_0 is in the first shell)."""
+    """The field B on the chain sites f_1, f_2, ... (f_0 is in the first shell), and a
+    repr that names every parameter (sweep cache keys, messages)."""
+
+    def __repr__(self):
+        keys = [k for k in ("eps_d", "U", "Gamma", "J", "B", "field") if hasattr(self, k)]
+        return f"{self.name}(" + ", ".join(f"{k}={getattr(self, k)!r}" for k in keys) + ")"
 
     @property
     def chain_field(self):

@@ -68,8 +68,9 @@ def run(model, dH0, dB, Lam=2.0, N_max=None, T_min=None, N_keep=1000, e_cut=None
     a = iterate.first_fdag(fs, dvecs, vecs, idx, kept)
     b = iterate.first_fdag(fs, vecs, dvecs, idx, kept)
     dfdag = tuple({q: a[s][q] + b[s][q] for q in a[s]} for s in (0, 1))
-    diag, ops = iterate.first_ops(fs, vecs, idx, kept, operators, last)
-    shell = iterate.Shell(0, cfg.scale(0), cfg.beta_bar, E0, E, kept, {}, diag)
+    avg, ops = iterate.first_ops(fs, vecs, idx, kept, operators,
+                                 iterate.thermal_weights(E, cfg.beta_bar), last)
+    shell = iterate.Shell(0, cfg.scale(0), cfg.beta_bar, E0, E, kept, {}, avg)
     shells, dF = [shell], [_free_energy_tangent(shell, dE, dE0)]
     for N in range(1, cfg.N_max + 1):
         scale, last = cfg.scale(N), N == cfg.N_max
@@ -97,10 +98,10 @@ def run(model, dH0, dB, Lam=2.0, N_max=None, T_min=None, N_keep=1000, e_cut=None
             b = iterate.next_fdag(kv, dvecs, segments, kept)
             dfdag = tuple({q: np.broadcast_to(a[s][q] + b[s][q], (P,) + fdag[s][q].shape)
                            for q in a[s]} for s in (0, 1))
-        diag = {}
-        for name in operators:
-            diag[name], ops[name] = iterate.transport(ops[name], vecs, segments, kept, last)
-        shell = iterate.Shell(N, scale, cfg.beta_bar, E0, E, kept, segments, diag)
+        avg, ops = (iterate.transport(ops, vecs, segments, kept,
+                                      iterate.thermal_weights(E, cfg.beta_bar), last)
+                    if operators else ({}, {}))
+        shell = iterate.Shell(N, scale, cfg.beta_bar, E0, E, kept, segments, avg)
         shells.append(shell)
         dF.append(_free_energy_tangent(shell, dE, dE0))
     return shells, np.array(dF)
