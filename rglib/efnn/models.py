@@ -1,0 +1,200 @@
+r"""Effective field neural networks and their baselines (Liu et al., arXiv:2502.17665).
+
+**Fully connected** (3-spin and continuous models; S0 = the L spins):
+
+* EFNN: :math:`F_1 = f_1(S_0)`, :math:`S_i = Q_i(S_0)\odot F_i`,
+  :math:`F_i = f_i(S_{i-1})` (i = 2..n), :math:`E = \sum_j (S_n)_j`: the continued
+  function :math:`E = 1^T[Q_n(S_0)\odot f_n(Q_{n-1}(S_0)\odot f_{n-1}(\cdots Q_1(S_0)\odot
+  f_1(S_0)))]`, every Q_i reading the bare spins ("quasi-particle" couplings to the
+  renormalized "effective field" F_i). Each f and Q is Linear -> tanh -> Linear.
+  Parameters: :math:`n[(L+2)w+w^2] + [(L+2)w+w^2] + (n-1)(2w^2+2w)`;
+* DNN: the same without the re-injection, :math:`F_i = {\rm mlp}(S_{i-1})`,
+  :math:`S_i = {\rm mlp}(F_i)`;
+* ResNet: :math:`S_1 = P S_0 + {\rm mlp}(S_0)`, :math:`S_i = S_{i-1} + {\rm mlp}(S_{i-1})`;
+* DenseNet: :math:`F_i = {\rm mlp}([S_0, F_1, \ldots, F_{i-1}])`, E summed over
+  :math:`[S_0, F_1..F_n]` (growth rate w).
+
+**Convolutional** (double exchange; S0 = unit spins (3, N, N)); all convolutions k x k
+with circular padding (:mod:`rglib.nn.conv`):
+
+* the rotation-invariant bilinear layer
+  :math:`\Phi = \sum_{\alpha=x,y,z} (W_0\star S^\alpha)\odot(W_1\star S^\alpha)`, 1 -> C
+  channels without bias: a learned bond-weighted sum of dot products
+  :math:`S_r\cdot S_{r'}`, so every model is exactly invariant under global spin rotations;
+* h-blocks :math:`h(x) = {\rm conv}_{C\to C}(\tanh({\rm conv}_{\cdot\to C}(x)))` with bias;
+* EFNN: :math:`F_1 = h(\Phi_0)`, :math:`S_1 = F_1\odot g_1(T_1)`, :math:`F_{i+1} = f_i(S_i)`,
+  :math:`S_{i+1} = F_{i+1}\odot g_{i+1}(T_{i+1})` with bilinear :math:`T_i`; site energies
+  :math:`e(r) = {\rm conv}_{C\to1}(S_n)`, :math:`E = \sum_r e(r)`. Parameters
+  :math:`50C(n+1) + 2n(50C^2+2C) + 25C + 1` at k = 5;
+* DNN: :math:`\Phi_0`, then 2n h-blocks; ResNet: :math:`S_1 = T_1 + h(\Phi_0)`,
+  :math:`S_{i+1} = S_i + h(S_i)`; DenseNet: features :math:`[T_1, h(\Phi_0)]`, each new
+  h-block reads all previous features, the last convolution all of them.
+
+The final site sum makes one set of weights apply to every lattice size. Models are
+(params, apply) pairs: ``init(name, rng, ...)`` returns params with the architecture
+recorded, ``apply(params, S0)`` the energies.
+"""
+import autograd.numpy as anp
+import numpy as np
+
+from .. import nn, validate
+
+FC = ("EFNN", "DNN", "ResNet", "DenseNet")
+CONV = FC
+
+
+def _mlp(rng, sizes, dtype):
+    return nn.init_mlp(rng, sizes, dtype)
+
+
+# --- fully connected ----------------------------------------------------------------------
+
+def init_fc(arch, rng, L=15, width=60, layers=2, dtype=np.float64):
+    """Parameters of a fully connected model (``arch`` in EFNN, DNN, ResNet, DenseNet)."""
+    validate.one_of("arch", arch, FC)
+    rng = validate.rng("rng", rng)
+    L = validate.integer("L", L, minimum=1, maximum=10_000)
+    w = validate.integer("width", width, minimum=1, maximum=4096)
+    n = validate.integer("layers", layers, minimum=1, maximum=16)
+    if arch == "EFNN":
+        p = {"f1": _mlp(rng, [L, w, w], dtype), "Q": [_mlp(rng, [L, w, w], dtype) for _ in range(n)],
+             "f": [_mlp(rng, [w, w, w], dtype) for _ in range(n - 1)]}
+    elif arch == "DNN":
+        blocks = [_mlp(rng, [L, w, w], dtype)] + [_mlp(rng, [w, w, w], dtype) for _ in range(2 * n - 1)]
+        p = {"blocks": blocks}
+    elif arch == "ResNet":
+        p = {"P": nn.init_dense(rng, L, w, dtype, bias=False), "m0": _mlp(rng, [L, w, w], dtype),
+             "m": [_mlp(rng, [w, w, w], dtype) for _ in range(n - 1)]}
+    else:
+        p = {"F": [_mlp(rng, [L + i * w, w, w], dtype) for i in range(n)]}
+    return {"arch": arch, "kind": "fc", "net": p}
+
+
+def apply_fc(model, S0):
+    """Energies (B,) of configurations S0 (B, L)."""
+    arch, p = model["arch"], model["net"]
+    if arch == "EFNN":
+        S = nn.mlp(p["Q"][0], S0) * nn.mlp(p["f1"], S0)
+        for Q, f in zip(p["Q"][1:], p["f"]):
+            S = nn.mlp(Q, S0) * nn.mlp(f, S)
+        return anp.sum(S, axis=-1)
+    if arch == "DNN":
+        S = S0
+        for b in p["blocks"]:
+            S = nn.mlp(b, S)
+        return anp.sum(S, axis=-1)
+    if arch == "ResNet":
+        S = nn.dense(p["P"], S0) + nn.mlp(p["m0"], S0)
+        for m in p["m"]:
+            S = S + nn.mlp(m, S)
+        return anp.sum(S, axis=-1)
+    feats = [S0]
+    for m in p["F"]:
+        feats.append(nn.mlp(m, anp.concatenate(feats, axis=-1)))
+    return anp.sum(anp.concatenate(feats, axis=-1), axis=-1)
+
+
+# --- convolutional ---------------------------------------------------------------------------
+
+def _bilinear(rng, C, k, dtype):
+    return {"W0": nn.init_conv(rng, 1, C, k, bias=False, dtype=dtype),
+            "W1": nn.init_conv(rng, 1, C, k, bias=False, dtype=dtype)}
+
+
+def bilinear(p, S):
+    """sum_alpha (W0 * S^alpha) (W1 * S^alpha): (B, C, N, N), rotation invariant."""
+    B, _, N, M = S.shape
+    x = anp.reshape(S, (B * 3, 1, N, M))
+    a, b = nn.conv2d(p["W0"], x), nn.conv2d(p["W1"], x)
+    C = a.shape[1]
+    return anp.sum(anp.reshape(a * b, (B, 3, C, N, M)), axis=1)
+
+
+def _h(rng, c_in, C, k, dtype):
+    return {"c1": nn.init_conv(rng, c_in, C, k, dtype=dtype), "c2": nn.init_conv(rng, C, C, k, dtype=dtype)}
+
+
+def h_block(p, x):
+    return nn.conv2d(p["c2"], anp.tanh(nn.conv2d(p["c1"], x)))
+
+
+def init_conv(arch, rng, C=3, layers=2, k=5, dtype=np.float64):
+    """Parameters of a convolutional model for spins (B, 3, N, N)."""
+    validate.one_of("arch", arch, CONV)
+    rng = validate.rng("rng", rng)
+    C = validate.integer("C", C, minimum=1, maximum=256)
+    n = validate.integer("layers", layers, minimum=1, maximum=16)
+    k = validate.integer("k", k, minimum=1, maximum=15)
+    if arch == "EFNN":
+        p = {"phi": _bilinear(rng, C, k, dtype), "T": [_bilinear(rng, C, k, dtype) for _ in range(n)],
+             "F1": _h(rng, C, C, k, dtype), "g": [_h(rng, C, C, k, dtype) for _ in range(n)],
+             "f": [_h(rng, C, C, k, dtype) for _ in range(n - 1)], "out": nn.init_conv(rng, C, 1, k, dtype=dtype)}
+    elif arch == "DNN":
+        p = {"phi": _bilinear(rng, C, k, dtype), "h": [_h(rng, C, C, k, dtype) for _ in range(2 * n)],
+             "out": nn.init_conv(rng, C, 1, k, dtype=dtype)}
+    elif arch == "ResNet":
+        p = {"phi": _bilinear(rng, C, k, dtype), "T": _bilinear(rng, C, k, dtype),
+             "h": [_h(rng, C, C, k, dtype) for _ in range(n)], "out": nn.init_conv(rng, C, 1, k, dtype=dtype)}
+    else:
+        p = {"phi": _bilinear(rng, C, k, dtype), "T": _bilinear(rng, C, k, dtype),
+             "h": [_h(rng, C if i == 0 else (i + 1) * C, C, k, dtype) for i in range(n)],
+             "out": nn.init_conv(rng, C * (n + 1), 1, k, dtype=dtype)}
+    return {"arch": arch, "kind": "conv", "net": p}
+
+
+def site_energies(model, S0):
+    """e(r) (B, N, N): the network's energy per site."""
+    arch, p = model["arch"], model["net"]
+    phi = bilinear(p["phi"], S0)
+    if arch == "EFNN":
+        S = h_block(p["F1"], phi) * h_block(p["g"][0], bilinear(p["T"][0], S0))
+        for f, g, T in zip(p["f"], p["g"][1:], p["T"][1:]):
+            S = h_block(f, S) * h_block(g, bilinear(T, S0))
+    elif arch == "DNN":
+        S = phi
+        for h in p["h"]:
+            S = h_block(h, S)
+    elif arch == "ResNet":
+        S = bilinear(p["T"], S0) + h_block(p["h"][0], phi)
+        for h in p["h"][1:]:
+            S = S + h_block(h, S)
+    else:
+        feats = [bilinear(p["T"], S0), h_block(p["h"][0], phi)]
+        for h in p["h"][1:]:
+            feats.append(h_block(h, anp.concatenate(feats, axis=1)))
+        S = anp.concatenate(feats, axis=1)
+    return nn.conv2d(p["out"], S)[:, 0]
+
+
+def apply_conv(model, S0):
+    """Energies (B,) of spin configurations S0 (B, 3, N, N): the sum of site energies."""
+    return anp.sum(site_energies(model, S0), axis=(1, 2))
+
+
+def init(arch, rng, kind="fc", dtype=np.float64, **kw):
+    """A model of either kind (see :func:`init_fc`, :func:`init_conv`)."""
+    validate.one_of("kind", kind, ("fc", "conv"))
+    return init_fc(arch, rng, dtype=dtype, **kw) if kind == "fc" else init_conv(arch, rng, dtype=dtype, **kw)
+
+
+def apply(model, S0):
+    """Raw network energies (no target scaling; see :mod:`rglib.efnn.training`)."""
+    return apply_fc(model, S0) if model["kind"] == "fc" else apply_conv(model, S0)
+
+
+def n_params(model):
+    return nn.n_params(model["net"])
+
+
+def n_params_formula(arch, kind, width=None, layers=2, L=15, C=None, k=5):
+    """The paper's parameter counts (EFNN; baselines from their architecture)."""
+    n = layers
+    if kind == "fc":
+        w = width
+        if arch == "EFNN":
+            return n * ((L + 2) * w + w * w) + ((L + 2) * w + w * w) + (n - 1) * (2 * w * w + 2 * w)
+        raise ValueError("n_params_formula: only the EFNN formula is the paper's")
+    if arch == "EFNN":
+        K = k * k
+        return 2 * K * C * (n + 1) + 2 * n * (2 * K * C * C + 2 * C) + K * C + 1
+    raise ValueError("n_params_formula: only the EFNN formula is the paper's")
