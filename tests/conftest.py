@@ -20,6 +20,8 @@ def pytest_collection_modifyitems(session, config, items):
     """Order: unit tests of rglib, then the harness self-tests, then the notebooks."""
     def rank(item):
         path = str(item.fspath)
+        if path.endswith("test_browser.py"):
+            return 3
         if path.endswith("test_notebooks.py"):
             return 2
         if path.endswith("test_harness.py"):

@@ -55,31 +55,36 @@ def test_results_roundtrip_through_notebook_outputs():
     assert results.from_notebook(nb) == r.rows
 
 
-def test_explore_calls_the_pure_function_once_outside_widgets():
+def test_explore_calls_the_pure_function_once_and_redraws_in_place():
     import ipywidgets as w
 
     calls = []
 
     def f(a, b):
         calls.append((a, b))
-        return None
+        return f"figure {a}"
 
     ui = widgets.explore(f, a=widgets.slider(0.5, 0.0, 1.0), b=7)
     assert calls == [(0.5, 7)]                   # one non-interactive call
-    assert isinstance(ui, w.VBox) and isinstance(ui.children[-1], w.Output)
-    ui.children[0].value = 0.25                  # moving the slider calls f again
+    assert isinstance(ui.controls, w.VBox)
+    assert not any(isinstance(c, w.Output) for c in ui.children)   # no second figure area
+    slider = ui.children[0].children[0]
+    slider.value = 0.25                          # moving the slider calls f again ...
     assert calls[-1] == (0.25, 7)
+    assert ui.handle.last == "figure 0.25"       # ... and replaces the one figure
+    assert "interactive controls" in repr(ui.controls) and "0.25" in repr(ui.controls)   # saved without a kernel
 
 
-def test_explore_shows_callback_errors_in_the_output_area():
+def test_explore_shows_callback_errors_in_place_of_the_figure():
     def f(a):
         if a > 0.6:
             raise ValueError("a too large")
         return "ok"
 
     ui = widgets.explore(f, a=widgets.slider(0.5, 0.0, 1.0))
-    ui.children[0].value = 0.9
-    assert "ValueError: a too large" in ui.children[-1].outputs[0]["text"]
+    ui.children[0].children[0].value = 0.9
+    out = ui.handle.last
+    assert "ValueError: a too large" in out["text/plain"] and "rglib-widget-error" in out["text/html"]
 
 
 def test_explore_propagates_errors_from_the_plain_call():

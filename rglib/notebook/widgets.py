@@ -1,50 +1,74 @@
-"""Widgets that wrap pure functions, and run them once without widgets.
+"""Widgets that wrap pure functions: one figure per explore cell, redrawn in place.
 
-An exception raised inside an ``ipywidgets.interact`` callback does not fail
-papermill: it only lands in the Output widget. So every interactive figure of the
-collection is made like this::
+    import rglib.notebook as nb
+    nb.explore(plots.flow_figure, U=nb.slider(0.1, 0.01, 1.0, 0.01), Lam=3.0)
 
-    from rglib.widgets import explore, slider
-    explore(plots.flow_diagram, U=slider(0.1, 0.01, 1.0, 0.01), Lambda=3.0)
+:func:`explore` calls the pure function once with the controls' current values, *outside*
+any widget (an error there fails the notebook, and the figure is a normal cell output
+that papermill, nbval and the reproduction report see), displays that figure with a
+display id, and shows the controls below it. Moving a control calls the same function
+and replaces that one figure in place (``DisplayHandle.update``): a reader never sees two
+figures, or a stale one. Plain values (like ``Lam=3.0``) are passed through unchanged.
 
-:func:`explore` first calls the pure function *outside* any widget with the
-controls' current values (an error there fails the notebook, and the figure is a
-normal cell output that papermill, nbval and the report see), then returns the
-controls and an output area that call the very same function when a control moves.
-Plain values (like ``Lambda=3.0`` above) are passed through unchanged.
+While a redraw runs longer than half a second a "computing..." label appears beside the
+controls. An error in a redraw replaces the figure by a red message naming the error
+(class ``rglib-widget-error``, which the browser test looks for); the kernel stays
+usable. Saved without a kernel, the controls show a plain-text summary of their values
+instead of a widget repr.
 """
+import html
+import threading
+
 from .. import validate
 
+BUSY_AFTER_S = 0.5
 
-def _show(result):
-    from IPython.display import display
 
-    if result is None:
-        return
+def _figure_class():
     try:
         from matplotlib.figure import Figure
     except ImportError:  # pragma: no cover
-        Figure = ()
-    display(result)
-    if isinstance(result, Figure):
+        return ()
+    return Figure
+
+
+def _close(result):
+    if isinstance(result, _figure_class()):
         import matplotlib.pyplot as plt
 
         plt.close(result)
 
 
-def explore(func, /, **controls):
-    """Run ``func(**values)`` once, show its result, return sliders that redraw it.
+def _controls_box(children, text):
+    import ipywidgets as w
 
-    ``controls`` maps argument names to ipywidgets controls (their ``.value`` is
-    used for the first call) or to plain values (held fixed). The first result is a
-    normal cell output (papermill, nbval and the report see it; an error fails the
-    notebook) and is also placed in the widget's output area. Moving a control calls
-    ``func`` again and replaces the output area's content; an error there is shown
-    in the output area as text. Outputs are written to the Output widget directly
-    (``append_display_data``), not through its capture context, whose message
-    routing was seen to leave papermill waiting forever.
+    class Controls(w.VBox):
+        """The sliders of an explore cell; saved without a kernel it reads as text."""
+
+        def __repr__(self):
+            return text()
+
+    return Controls(children)
+
+
+class _Handle:
+    """Stand-in for a DisplayHandle outside IPython (plain Python, unit tests)."""
+
+    def __init__(self, obj):
+        self.last = obj
+
+    def update(self, obj, raw=False):
+        self.last = obj
+
+
+def explore(func, /, **controls):
+    """Show ``func(**values)`` once and return controls that redraw it in place.
+
+    ``controls`` maps argument names to ipywidgets controls (their ``.value`` is used
+    for the first call) or to plain values (held fixed). Returns an ``Explorer``.
     """
     import ipywidgets as w
+    from IPython.display import display
 
     values, live, fixed = {}, {}, {}
     for name, c in controls.items():
@@ -55,46 +79,64 @@ def explore(func, /, **controls):
             values[name] = c
             fixed[name] = c
     first = func(**values)            # the non-interactive call: errors fail the run
-    out = w.Output()
-    _show_into(out, first)
-    _show(first)
+    status = w.Label(value="")
+    state = {"calls": 0}
 
     def redraw(change=None):
+        state["calls"] += 1
         kw = {name: c.value for name, c in live.items()}
+        timer = threading.Timer(BUSY_AFTER_S, lambda: setattr(status, "value", "computing..."))
+        timer.start()
         try:
             res = func(**kw, **fixed)
-        except Exception as exc:      # shown to the reader, the kernel stays usable
-            out.outputs = ()
-            out.append_stderr(f"{type(exc).__name__}: {exc}\n")
-            return
-        out.outputs = ()
-        _show_into(out, res)
+        except Exception as exc:      # shown to the reader in place of the figure
+            msg = f"{type(exc).__name__}: {exc}"
+            handle.update({"text/plain": msg,
+                           "text/html": f'<pre class="rglib-widget-error" style="color:#b00">'
+                                        f'{html.escape(msg)}</pre>'}, raw=True)
+        else:
+            handle.update(res)
+            _close(res)
+        finally:
+            timer.cancel()
+            status.value = ""
 
     for c in live.values():
         c.observe(redraw, names="value")
-    return w.VBox(list(live.values()) + [out])
+
+    def text():
+        vals = ", ".join(f"{getattr(c, 'description', '') or n} = {c.value}" for n, c in live.items())
+        return f"[interactive controls: {vals}; run the notebook with a kernel to move them]"
+
+    box = _controls_box([w.HBox(list(live.values())[:1] + [status])] + list(live.values())[1:], text)
+    if live:                          # the controls above the figure, as ipywidgets.interact does
+        display(box)
+    handle = display(first, display_id=True) or _Handle(first)   # None outside IPython
+    _close(first)
+    return Explorer(box, handle, redraw)
 
 
-def _show_into(out, result):
-    """Put ``result`` into an Output widget without its capture context."""
-    if result is None:
-        return
-    out.append_display_data(result)
-    try:
-        from matplotlib.figure import Figure
-    except ImportError:  # pragma: no cover
-        return
-    if isinstance(result, Figure):
-        import matplotlib.pyplot as plt
+class Explorer:
+    """What ``explore`` returns: the controls (shown above the figure), the figure's
+    display handle and ``redraw`` (tests call it directly). Shows nothing itself, so an
+    explore call may end a cell."""
 
-        plt.close(result)
+    def __init__(self, controls, handle, redraw):
+        self.controls, self.handle, self.redraw = controls, handle, redraw
+
+    @property
+    def children(self):
+        return self.controls.children
+
+    def _ipython_display_(self):
+        pass
 
 
 def slider(value, min, max, step=None, description=None, log=False):
     """A float slider that updates on release (expensive callbacks)."""
     import ipywidgets as w
 
-    validate.finite("value", value)
+    value = float(validate.finite("value", value))
     if not min <= value <= max:
         raise ValueError(f"slider value {value} must lie in [{min}, {max}]")
     if log:

@@ -1,23 +1,49 @@
 """Figures for Part II base (notebooks 06-07): Ising configurations, curves, RG flows."""
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.colors import ListedColormap
+from matplotlib.patches import Patch
 
 from .. import ising
 from ..ising import block, mc, rg
 
 
+#: spin colours: neither is the page colour (white), so every spin shows
+SPIN_COLORS = ("#2c4f8c", "#f0a030")          # s = -1 (dark blue), s = +1 (orange)
+SPIN_CMAP = ListedColormap(SPIN_COLORS)
+
+
+def spin_image(ax, config, title=None):
+    """Draw one configuration of +-1 spins with a frame, no ticks."""
+    ax.imshow(config, cmap=SPIN_CMAP, vmin=-1, vmax=1, interpolation="nearest")
+    for side in ax.spines.values():
+        side.set_visible(True)
+        side.set_color("0.2")
+        side.set_linewidth(1.0)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.grid(False)
+    if title:
+        ax.set_title(title, fontsize=10)
+
+
+def spin_key(fig):
+    """A legend for the spin colours, below the images."""
+    fig.legend(handles=[Patch(color=SPIN_COLORS[1], label="s = +1"),
+                        Patch(color=SPIN_COLORS[0], label="s = −1")],
+               loc="lower center", ncol=2, fontsize=9, frameon=False)
+
+
 def snapshots(configs, titles, suptitle=None):
-    """One image per configuration (L x L arrays of +-1)."""
+    """One image per configuration (L x L arrays of +-1), framed, with a colour key."""
     n = len(configs)
-    fig, axes = plt.subplots(1, n, figsize=(3.2 * n, 3.4))
+    fig, axes = plt.subplots(1, n, figsize=(3.2 * n, 3.8))
     for ax, c, t in zip(np.atleast_1d(axes), configs, titles):
-        ax.imshow(c, cmap="gray", vmin=-1, vmax=1, interpolation="nearest")
-        ax.set_title(t, fontsize=10)
-        ax.set_xticks([])
-        ax.set_yticks([])
+        spin_image(ax, c, t)
     if suptitle:
         fig.suptitle(suptitle)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    spin_key(fig)
     return fig
 
 
@@ -69,19 +95,18 @@ def block_grid(levels_by_K):
     """Rows: couplings; columns: blocking levels (images of the first chain)."""
     rows = len(levels_by_K)
     cols = max(len(v) for v in levels_by_K.values())
-    fig, axes = plt.subplots(rows, cols, figsize=(2.4 * cols, 2.5 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(2.4 * cols, 2.5 * rows + 0.4), squeeze=False)
     for r, (label, levels) in enumerate(levels_by_K.items()):
         for c in range(cols):
             ax = axes[r, c]
-            ax.set_xticks([])
-            ax.set_yticks([])
             if c < len(levels):
-                ax.imshow(levels[c][0], cmap="gray", vmin=-1, vmax=1, interpolation="nearest")
-                if r == 0:
-                    ax.set_title(f"level {c}: {levels[c].shape[1]}²", fontsize=9)
+                spin_image(ax, levels[c][0], f"level {c}: {levels[c].shape[1]}²" if r == 0 else None)
+            else:
+                ax.axis("off")
             if c == 0:
                 ax.set_ylabel(label, fontsize=9)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.4 / (2.5 * rows + 0.4), 1, 1))
+    spin_key(fig)
     return fig
 
 
