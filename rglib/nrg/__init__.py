@@ -6,8 +6,9 @@ K. G. Wilson, RMP 47, 773 (1975); Krishna-murthy, Wilkins & Wilson, PRB 21, 1003
 Reading order: ``chain`` (discretization, Wilson chain) -> ``fock``, ``models`` (first
 shell) -> ``linalg``, ``assemble`` (autograd primitives) -> ``iterate`` (the NRG loop)
 -> ``thermo`` (one shell) -> ``impurity`` (impurity minus bath, averaging) -> ``ad``,
-``tangent`` (derivatives) -> ``flow`` (level flow), ``exact``, ``dense`` (references),
-``degeneracy`` (the degenerate-eigh demonstration).
+``tangent`` (derivatives) -> ``spectral`` (A(omega), full density matrix) -> ``flow``
+(level flow), ``exact``, ``dense`` (references), ``degeneracy`` (the degenerate-eigh
+demonstration).
 """
 from .chain import A_Lambda, V_of_Gamma, hoppings, hoppings_rescaled, log_grid  # noqa: F401
 from .impurity import (dS_dlnT, even_odd_average, impurity_per_shell, subtract_bath,  # noqa: F401

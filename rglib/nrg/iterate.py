@@ -432,7 +432,7 @@ def check_operators(model, operators):
 
 def run(model, Lam=2.0, N_max=None, T_min=None, N_keep=1000, e_cut=None, beta_bar=2.0,
         z=1.0, scheme="wilson", A_correction=None, operators=(), safeguard=1e-6,
-        progress=None, scramble=None):
+        progress=None, scramble=None, observer=None):
     """Run the NRG for ``model`` (:mod:`rglib.nrg.models`) and return its shells.
 
     Parameters as in :func:`settings`, and
@@ -446,6 +446,11 @@ def run(model, Lam=2.0, N_max=None, T_min=None, N_keep=1000, e_cut=None, beta_ba
     scramble : numpy.random.Generator or None
         Test hook: rotate the eigenvectors inside every degenerate multiplet by a
         random orthogonal matrix. Physical results must not change.
+    observer : callable or None
+        Called after every shell as ``observer(shell, vecs, layout, fs)`` with all
+        eigenvectors of the shell (per block), its basis layout (shell 0: the Fock
+        indices of each block; later: the segments) and the first shell's dense
+        operators; what the spectral functions of :mod:`rglib.nrg.spectral` need.
     """
     cfg = settings(Lam, N_max, T_min, N_keep, e_cut, beta_bar, z, scheme, A_correction, safeguard)
     operators = check_operators(model, operators)
@@ -459,6 +464,8 @@ def run(model, Lam=2.0, N_max=None, T_min=None, N_keep=1000, e_cut=None, beta_ba
     fdag = first_fdag(fs, vecs, vecs, idx, kept)
     avg, ops = first_ops(fs, vecs, idx, kept, operators, thermal_weights(E, cfg.beta_bar), last)
     shells = [Shell(0, cfg.scale(0), cfg.beta_bar, E0, E, kept, {}, avg)]
+    if observer is not None:
+        observer(shells[-1], vecs, idx, fs)
     steps = range(1, cfg.N_max + 1)
     if progress:
         steps = progress_bar(steps, desc=f"NRG shells ({model.name})")
@@ -477,4 +484,6 @@ def run(model, Lam=2.0, N_max=None, T_min=None, N_keep=1000, e_cut=None, beta_ba
         avg, ops = (transport(ops, vecs, segments, kept, thermal_weights(E, cfg.beta_bar), last)
                     if operators else ({}, {}))
         shells.append(Shell(N, scale, cfg.beta_bar, E0, E, kept, segments, avg))
+        if observer is not None:
+            observer(shells[-1], vecs, segments, fs)
     return shells

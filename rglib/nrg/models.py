@@ -53,6 +53,7 @@ class FirstShell:
     Q: np.ndarray           # charge relative to half filling of each basis state
     twoSz: np.ndarray       # 2 S_z of each basis state
     ops: dict               # named impurity operators (dense, constant)
+    d: tuple = ()           # (d_up, d_dn) impurity annihilators (dense, constant), if any
 
 
 def _fdag(c):
@@ -88,7 +89,7 @@ class Anderson(_Field):
              + self.B * (sz_d + (sz_0 if self.field == "uniform" else 0.0)))
         ops = {"n_d": nd_up + nd_dn, "docc": nd_up @ nd_dn, "hyb": hyb, "Sz_d": sz_d,
                "Sz2_d": sz_d @ sz_d}
-        return FirstShell(H, (_fdag(f0[0]), _fdag(f0[1])), n - 2, two_sz, ops)
+        return FirstShell(H, (_fdag(f0[0]), _fdag(f0[1])), n - 2, two_sz, ops, (d[0], d[1]))
 
 
 class Kondo(_Field):

@@ -1,0 +1,77 @@
+"""Cost of the spectral function and of its derivatives (full-density-matrix NRG).
+
+Run:  .venv/bin/python benchmarks/spectral_speed.py [--N-keep 1000] [--T-min 1e-8]
+
+Standard run: Anderson model eps_d = -0.05, U = 0.1, Gamma = 0.01, B = 0, T = 0,
+Lambda = 2, N_keep = 1000, shells down to T_min, 1000 frequencies on a logarithmic grid,
+one BLAS thread. Prints, measured in this run:
+  * a plain NRG run of the same shells (no spectral function), for reference;
+  * A(omega) forward (FDM + broadening), untraced: time and ratio to the plain run;
+  * the gradient of one scalar functional of A (its L2 norm on the grid) with respect
+    to (eps_d, U, Gamma, B) in one reverse pass: time and ratio to the forward A;
+  * dA(omega)/dtheta on the whole grid by autograd's forward mode, one pass per
+    parameter (four): time and ratio (the issue's goal: at most 4);
+  * peak memory (tracemalloc) of the forward A and of the reverse pass.
+"""
+import argparse
+import time
+import tracemalloc
+
+import numpy as np
+from autograd import grad, make_jvp
+
+from rglib import nrg
+from rglib.notebook import blas_threads
+from rglib.nrg import spectral
+
+
+def timed(f, *a):
+    t0 = time.perf_counter()
+    out = f(*a)
+    return out, time.perf_counter() - t0
+
+
+def peak_GiB(f, *a):
+    tracemalloc.start()
+    f(*a)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak / 2 ** 30
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--N-keep", type=int, default=1000)
+    ap.add_argument("--T-min", type=float, default=1e-8)
+    args = ap.parse_args()
+    blas_threads(1)
+    w = np.concatenate([-np.logspace(0, np.log10(args.T_min) + 1, 500), np.logspace(np.log10(args.T_min) + 1, 0, 500)])
+    kw = dict(T_min=args.T_min, N_keep=args.N_keep)
+    th0 = np.array([-0.05, 0.1, 0.01, 0.0])
+
+    def A(th):
+        return spectral.spectral_function(nrg.Anderson(*th), w, 0.0, **kw)
+
+    def norm2(th):
+        a = A(th)
+        return np.sum(a * a)
+
+    _, t_run = timed(nrg.run, nrg.Anderson(*th0), 2.0, None, args.T_min, args.N_keep)
+    print(f"plain NRG run ({args.N_keep} kept, T_min {args.T_min:g}): {t_run:.2f} s", flush=True)
+    A0, t_fwd = timed(A, th0)
+    print(f"A(omega), 1000 frequencies: {t_fwd:.2f} s ({t_fwd / t_run:.2f}x the plain run)", flush=True)
+    _, t_rev = timed(grad(norm2), th0)
+    print(f"reverse: gradient of sum A^2 w.r.t. 4 parameters: {t_rev:.2f} s ({t_rev / t_fwd:.2f}x forward A)",
+          flush=True)
+    t_jvp = 0.0
+    for k in range(4):
+        _, t = timed(lambda v: make_jvp(A)(th0)(v), np.eye(4)[k])
+        t_jvp += t
+    print(f"forward mode: dA/dtheta on the grid, 4 parameters: {t_jvp:.2f} s ({t_jvp / t_fwd:.2f}x forward A; "
+          f"goal <= 4: {'met' if t_jvp / t_fwd <= 4 else 'not met'})", flush=True)
+    print(f"peak memory: forward A {peak_GiB(A, th0):.2f} GiB, reverse pass {peak_GiB(grad(norm2), th0):.2f} GiB",
+          flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,348 @@
+r"""Impurity spectral function of the Anderson model: full-density-matrix NRG.
+
+Beyond Rigo & Mitchell, PRR 4, 013227 (2022), whose outlook names derivatives of
+dynamical quantities: the spectral function of the impurity level,
+
+.. math::
+
+    A_\sigma(\omega) = \sum_{ij} \langle i|d_\sigma|j\rangle
+        \big[(\rho\, d_\sigma)_{ij} + (d_\sigma\, \rho)_{ij}\big]\,
+        \delta\big(\omega - (E_j - E_i)\big),
+
+(real matrix elements; for a thermal rho = e^{-H/T}/Z it is the familiar
+sum |<i|d|j>|^2 (p_i + p_j)), evaluated with the **full density matrix** (FDM) of
+Weichselbaum & von Delft, PRL 99, 076402 (2007), on the complete basis of discarded
+states of Anders & Schiller, PRL 95, 196801 (2005):
+
+* shell N's discarded states l carry rho^DD_N = 4^{N_max - N} e^{-E_l/T} / Z with
+  Z = sum_N 4^{N_max - N} sum_{l discarded at N} e^{-E_l/T} (physical energies; every
+  state of the last shell counts as discarded);
+* the kept part rho^KK_N is the density matrix of the later shells traced over site
+  N+1, built backwards: rho^KK_N = sum_s A_s rho_{N+1} A_s^T with A_s the rows of the
+  eigenvectors of shell N+1 that belong to the site state s;
+* shell N contributes every pair (i, j) except kept-kept ones (those are resolved by
+  later shells); the weights then sum to Tr[rho (d d^+ + d^+ d)] = 1 exactly, at any
+  truncation and temperature (a test checks 1e-10).
+
+At T = 0 the density matrix is the ground multiplet of the last shell.
+
+The matrix elements of d travel with the shells like the impurity operators of
+:mod:`rglib.nrg.iterate`: <r's'|d|rs> = (-1)^{n_s} delta_{ss'} <r'|d|r>, since d
+anticommutes with the n_s creators that make the site state s.
+
+**Broadening** (Bulla, Costi & Pruschke, RMP 80, 395 (2008), Sec. IV.B): each pole
+omega' becomes the log-Gaussian
+
+.. math::
+
+    P(\omega|\omega') = \theta(\omega\omega')\,
+        \frac{e^{-b^2/4}}{b|\omega'|\sqrt\pi}\exp\Big[-\Big(\frac{\ln|\omega/\omega'|}{b}\Big)^2\Big],
+
+normalized to 1 on its half axis, with b = 0.6 by default; poles with
+|omega'| < omega_0 (default: the temperature, at T = 0 the last shell's energy
+scale) become Gaussians of width omega_0. The poles are first collected on a fine
+grid in ln|omega'| (spacing b/16) with quadratic B-spline weights: exact in the sum
+rule, smooth in the pole positions (so the result can be differentiated), and the
+cost no longer grows with the number of poles times frequencies.
+
+Everything is written with autograd's NumPy and the degeneracy-safe eigensolver, so
+A(omega) can be differentiated with respect to eps_d, U, Gamma and B in reverse mode
+(a scalar functional) and forward mode (dA/dtheta on the whole frequency grid).
+"""
+import math
+
+import autograd.numpy as anp
+import numpy as np
+from autograd.extend import defjvp, defvjp, primitive
+
+from .. import validate
+from ..autodiff import is_traced, plain
+from . import fock
+from .iterate import run, settings
+
+#: spin labels of d_sigma
+SIGMAS = {"up": 0, "dn": 1}
+
+#: default width of the log-Gaussian broadening
+B_DEFAULT = 0.6
+
+
+def _target(q, sig):
+    """Block reached by d_sigma from block q = (Q, 2Sz): one charge and one spin less/more."""
+    return (q[0] - 1, q[1] - 1 if sig == 0 else q[1] + 1)
+
+
+def d_first(d, vecs, idx, sig):
+    """<i|d_sigma|j> between all eigenstates of the first shell, keyed by the source block."""
+    out = {}
+    for q in idx:
+        qt = _target(q, sig)
+        if qt in idx:
+            M = d[np.ix_(idx[qt], idx[q])]
+            out[q] = anp.dot(anp.transpose(vecs[qt]), anp.dot(M, vecs[q]))
+    return out
+
+
+def d_next(D_prev, kept_prev, vecs, segments, sig):
+    """<i|d_sigma|j> between all eigenstates of shell N+1 from the kept blocks of shell N."""
+    out = {}
+    for q, segs in segments.items():
+        qt = _target(q, sig)
+        if qt not in segments:
+            continue
+        where_t = {(qo, s): (off, dim) for qo, s, off, dim in segments[qt]}
+        acc = None
+        for qo, s, off, dim in segs:
+            qot = _target(qo, sig)
+            if (qot, s) not in where_t or qo not in D_prev:
+                continue
+            off_t, dim_t = where_t[(qot, s)]
+            M = D_prev[qo][:kept_prev[qot], :kept_prev[qo]]
+            term = ((-1.0) ** int(fock.SITE_N[s])) * anp.dot(
+                anp.transpose(vecs[qt][off_t:off_t + dim_t]), anp.dot(M, vecs[q][off:off + dim]))
+            acc = term if acc is None else acc + term
+        if acc is not None:
+            out[q] = acc
+    return out
+
+
+class _Collector:
+    """Observer of :func:`rglib.nrg.iterate.run`: keeps what the FDM needs per shell."""
+
+    def __init__(self, sig):
+        self.sig, self.shells = sig, []
+
+    def __call__(self, shell, vecs, layout, fs):
+        if shell.N == 0:
+            if not fs.d:
+                raise ValueError("model: spectral functions need an impurity level d "
+                                 "(the Anderson model)")
+            D = d_first(fs.d[self.sig], vecs, layout, self.sig)
+        else:
+            prev = self.shells[-1]
+            D = d_next(prev["D"], prev["kept"], vecs, layout, self.sig)
+        self.shells.append({"scale": shell.scale, "E0": shell.E0, "E": shell.energies, "kept": shell.kept,
+                            "vecs": vecs, "layout": layout, "D": D})
+
+
+def _discarded_weights(sh, T):
+    """rho^DD of every shell: {block: weights of its discarded states} (sum 1 overall)."""
+    last = len(sh) - 1
+    if T == 0.0:                       # the ground multiplet of the last shell
+        E = sh[last]["E"]
+        gs = {q: (plain(e) <= 1e-9).astype(float) for q, e in E.items()}
+        g = sum(v.sum() for v in gs.values())
+        return [{q: np.zeros(len(e) - s["kept"][q]) for q, e in s["E"].items()} for s in sh[:-1]] + \
+            [{q: v / g for q, v in gs.items()}]
+    logs = []
+    for N, s in enumerate(sh):
+        x = {}
+        for q, e in s["E"].items():
+            k = s["kept"][q] if N < last else 0
+            x[q] = -(s["E0"] + s["scale"] * e[k:]) / T + (last - N) * math.log(4.0)
+        logs.append(x)
+    m = max(float(np.max(plain(v))) for x in logs for v in x.values() if len(v))
+    w = [{q: anp.exp(v - m) for q, v in x.items()} for x in logs]
+    Z = sum(anp.sum(v) for x in w for v in x.values())
+    return [{q: v / Z for q, v in x.items()} for x in w]
+
+
+def _kept_density(sh, pD):
+    """rho^KK of every shell, backwards from the last: {block: kept x kept matrix}."""
+    last = len(sh) - 1
+    rhoK = [None] * (last + 1)
+    rhoK[last] = {}
+    for N in range(last - 1, -1, -1):
+        nxt, out = sh[N + 1], {}
+        for q, segs in nxt["layout"].items():
+            kq = nxt["kept"][q] if N + 1 < last else 0
+            for qo, s, off, dim in segs:
+                Y = nxt["vecs"][q][off:off + dim]
+                c = anp.dot(Y[:, kq:] * pD[N + 1][q], anp.transpose(Y[:, kq:]))
+                if kq:
+                    YK = Y[:, :kq]
+                    c = c + anp.dot(YK, anp.dot(rhoK[N + 1][q], anp.transpose(YK)))
+                out[qo] = out[qo] + c if qo in out else c
+        rhoK[N] = out
+    return rhoK
+
+
+def _shell_poles(s, pD, rhoK, sig, is_last):
+    """Pole positions (physical) and weights of one shell, kept-kept pairs left out."""
+    om, wt = [], []
+    for q, D in s["D"].items():
+        qt = _target(q, sig)
+        kq = 0 if is_last else s["kept"][q]
+        kt = 0 if is_last else s["kept"][qt]
+        rows = [pD[qt][:, None] * D[kt:]]
+        if kt:
+            rows.insert(0, anp.dot(rhoK[qt], D[:kt]))
+        cols = [D[:, kq:] * pD[q][None, :]]
+        if kq:
+            cols.insert(0, anp.dot(D[:, :kq], rhoK[q]))
+        W = D * (anp.concatenate(rows, axis=0) + anp.concatenate(cols, axis=1))
+        if kt and kq:
+            mask = np.ones(np.shape(D))
+            mask[:kt, :kq] = 0.0
+            W = W * mask
+        om.append(anp.ravel(s["scale"] * (anp.reshape(s["E"][q], (1, -1)) - anp.reshape(s["E"][qt], (-1, 1)))))
+        wt.append(anp.ravel(W))
+    return om, wt
+
+
+def memory_GiB(N_max, N_keep):
+    """Estimated peak memory of :func:`poles`: every shell's eigenvectors and d matrices,
+    measured 1.06 GiB for 55 shells at N_keep = 1000 (``benchmarks/spectral_speed.py``),
+    i.e. 20 MiB per shell, as N_keep^2 (untruncated: the 4^(N+2) states of the last shell).
+    A reverse pass keeps about 4x that (4.25 GiB measured)."""
+    n = N_keep if N_keep is not None else 4 ** min(N_max + 2, 14)
+    return (N_max + 1) * 0.02 * (n / 1000.0) ** 2
+
+
+def poles(model, T=0.0, sigma="up", Lam=2.0, N_keep=1000, T_min=None, N_max=None, z=1.0,
+          scheme="wilson", A_correction=None, safeguard=1e-6, progress=None):
+    """Discrete FDM spectral weights of d_sigma: {"omega": [positions], "weight": [weights]}
+    as lists of arrays, one per shell and block (autograd's forward mode concatenates
+    many pieces in quadratic time; :func:`flat` joins them for inspection).
+
+    ``T`` is the physical temperature (0: ground state). The run reaches ``T_min``
+    (default T/20, required at T = 0) or ``N_max``; other parameters as in
+    :func:`rglib.nrg.run`. The weights sum to 1 to rounding. Differentiable
+    (autograd) in the model parameters.
+    """
+    T = float(validate.nonnegative("T", T))
+    sig = SIGMAS[validate.one_of("sigma", sigma, tuple(SIGMAS))]
+    if T_min is None and N_max is None:
+        if T == 0.0:
+            raise ValueError("T_min: give the lowest energy to resolve (or N_max) at T = 0")
+        T_min = T / 20.0
+    cfg = settings(Lam, N_max, T_min, N_keep, None, 2.0, z, scheme, A_correction, safeguard)
+    traced = any(is_traced(getattr(model, k, 0.0)) for k in ("eps_d", "U", "Gamma", "B"))
+    validate.budget("N_keep", (4.0 if traced else 1.0) * memory_GiB(cfg.N_max, cfg.N_keep), "GiB",
+                    "the memory of the eigenvectors of every shell (FDM)"
+                    + (" kept 4x by the reverse pass" if traced else ""))
+    col = _Collector(sig)
+    run(model, Lam=Lam, N_max=N_max, T_min=T_min, N_keep=N_keep, z=z, scheme=scheme,
+        A_correction=A_correction, safeguard=safeguard, progress=progress, observer=col)
+    sh = col.shells
+    pD = _discarded_weights(sh, T)
+    rhoK = _kept_density(sh, pD)
+    om, wt = [], []
+    for N, s in enumerate(sh):
+        o, w = _shell_poles(s, pD[N], rhoK[N], sig, N == len(sh) - 1)
+        om += o
+        wt += w
+    return {"omega": om, "weight": wt, "T": T, "scale_last": sh[-1]["scale"]}
+
+
+def flat(p):
+    """All poles of :func:`poles` as two plain arrays (positions, weights)."""
+    return (np.concatenate([np.asarray(plain(o)) for o in p["omega"]]),
+            np.concatenate([np.asarray(plain(w)) for w in p["weight"]]))
+
+
+# --- broadening --------------------------------------------------------------------------
+
+def _spline(u):
+    i = np.rint(u).astype(int)
+    f = u - i
+    return i, ((0.5 - f) ** 2 / 2, 0.75 - f ** 2, (0.5 + f) ** 2 / 2), (f - 0.5, -2 * f, 0.5 + f)
+
+
+@primitive
+def spline_bin(u, w, nbins):
+    """Histogram of weights w at fractional bin positions u (1 <= u <= nbins - 2) with
+    quadratic B-spline weights: sum-preserving, mean-preserving, C^1 in u."""
+    i, c, _ = _spline(np.asarray(u))
+    h = np.zeros(nbins)
+    for k, ck in zip((-1, 0, 1), c):
+        h += np.bincount(i + k, weights=ck * w, minlength=nbins)[:nbins]
+    return h
+
+
+def _gather(g, i, c):
+    return g[i - 1] * c[0] + g[i] * c[1] + g[i + 1] * c[2]
+
+
+defvjp(spline_bin,
+       lambda ans, u, w, nbins: lambda g: w * _gather(g, _spline(u)[0], _spline(u)[2]),
+       lambda ans, u, w, nbins: lambda g: _gather(g, _spline(u)[0], _spline(u)[1]))
+
+
+defjvp(spline_bin,
+       lambda g, ans, u, w, nbins: spline_bin_coef(u, w * g, nbins, 2),
+       lambda g, ans, u, w, nbins: spline_bin(u, g, nbins))
+
+
+def spline_bin_coef(u, w, nbins, which):
+    """Like :func:`spline_bin` with the B-spline weights (which = 1) or their
+    derivatives (which = 2): the forward-mode rule in u."""
+    i, c, dc = _spline(np.asarray(u))
+    coefs = c if which == 1 else dc
+    h = np.zeros(nbins)
+    for k, ck in zip((-1, 0, 1), coefs):
+        h += np.bincount(i + k, weights=ck * w, minlength=nbins)[:nbins]
+    return h
+
+
+def log_gaussian(omega, center, b):
+    """P(omega|center) of the module docstring (matrix over omega x center)."""
+    omega, center = np.asarray(omega, float)[:, None], np.asarray(center, float)[None, :]
+    same = omega * center > 0
+    ratio = np.where(same, np.abs(omega) / np.where(same, np.abs(center), 1.0), 1.0)
+    K = np.exp(-(np.log(ratio) / b - b / 4) ** 2) / (b * np.where(same, np.abs(omega), 1.0) * math.sqrt(math.pi))
+    return np.where(same, K, 0.0)
+
+
+def broaden(p, omega, b=B_DEFAULT, omega0=None):
+    """A(omega) on the frequencies ``omega`` from :func:`poles` ``p``.
+
+    b: log-Gaussian width; omega0: below it, Gaussians of width omega0 (default: the
+    temperature, or the last shell's energy scale at T = 0).
+    """
+    b = float(validate.in_range("b", b, 0.05, 2.0))
+    omega = np.asarray(omega, float)
+    if omega.ndim != 1 or not np.all(np.isfinite(omega)):
+        raise ValueError("omega must be a 1-D array of finite frequencies")
+    if omega0 is None:
+        omega0 = p["T"] if p["T"] > 0 else p["scale_last"]
+    omega0 = float(validate.positive("omega0", omega0))
+    pieces = [(o, w, np.asarray(plain(o))) for o, w in zip(p["omega"], p["weight"])]
+    A = 0.0
+    delta = b / 16.0
+    L0 = math.log(omega0) - delta
+    for sign in (1.0, -1.0):
+        sel = [(o, w, np.nonzero(sign * op >= omega0)[0]) for o, w, op in pieces]
+        sel = [(o, w, i) for o, w, i in sel if len(i)]
+        if not sel:
+            continue
+        top = max(float(np.max(np.log(sign * np.asarray(plain(o))[i]))) for o, _, i in sel)
+        nb = int(math.ceil((top - L0) / delta)) + 3
+        h = sum(spline_bin((anp.log(sign * o[i]) - L0) / delta, w[i], nb) for o, w, i in sel)
+        centers = sign * np.exp(L0 + delta * np.arange(nb))
+        A = A + anp.dot(log_gaussian(omega, centers, b), h)
+    sel = [(o, w, np.nonzero(np.abs(op) < omega0)[0]) for o, w, op in pieces]
+    sel = [(o, w, i) for o, w, i in sel if len(i)]
+    if sel:
+        dl = omega0 / 16.0
+        nb = int(math.ceil(2 * omega0 / dl)) + 4
+        h = sum(spline_bin((o[i] + omega0) / dl + 2.0, w[i], nb) for o, w, i in sel)
+        centers = -omega0 + dl * (np.arange(nb) - 2.0)
+        G = np.exp(-((omega[:, None] - centers[None, :]) / omega0) ** 2) / (omega0 * math.sqrt(math.pi))
+        A = A + anp.dot(G, h)
+    return A
+
+
+def spectral_function(model, omega, T=0.0, b=B_DEFAULT, omega0=None, **run_kw):
+    """A_sigma(omega) of the Anderson model: :func:`poles` then :func:`broaden`."""
+    return broaden(poles(model, T, **run_kw), omega, b, omega0)
+
+
+def resonant_level(omega, eps_d, Gamma):
+    """Exact U = 0 spectral function for the flat band of half-width D = 1:
+    A(omega) = (Gamma/pi) / ((omega - eps_d - Lambda(omega))^2 + Gamma^2) for |omega| < 1,
+    with Lambda(omega) = (Gamma/pi) ln|(1 + omega)/(1 - omega)|."""
+    omega = np.asarray(omega, float)
+    lam = Gamma / math.pi * np.log(np.abs((1 + omega) / (1 - omega)))
+    return np.where(np.abs(omega) < 1, Gamma / math.pi / ((omega - eps_d - lam) ** 2 + Gamma ** 2), 0.0)
+
