@@ -21,7 +21,7 @@ import tracemalloc
 
 import autograd.numpy as anp
 import numpy as np
-from autograd import grad, make_jvp
+from autograd import make_jvp
 
 from rglib import nrg
 from rglib.notebook import blas_threads

@@ -52,13 +52,11 @@ def main():
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     n_sh = len(shells)
-    full = [s for s in shells if s.n_states >= 3.5 * args.N_keep]
     print(f"standard run: {n_sh} shells, N_keep = {args.N_keep}, Lambda = 2, T_min = 1e-10")
     print(f"  total time          {total:8.2f} s   ({total / n_sh * 1e3:.0f} ms per shell)")
     print(f"  inside eigh         {spent['eigh']:8.2f} s   ({spent['calls']} calls)")
     print(f"  eigh / total        {spent['eigh'] / total:8.1%}   (goal >= 80%)")
     print(f"  peak memory         {peak / 2**20:8.1f} MiB (tracemalloc)")
-    blocked_per_shell = total / n_sh
     # dense reference: time full-size shells only
     times = []
 

@@ -24,7 +24,7 @@ import time
 import numpy as np
 
 from rglib import data_path, nn, sweep
-from rglib.efnn import data, experiments
+from rglib.efnn import experiments
 from rglib.notebook import blas_threads
 
 

@@ -4,7 +4,6 @@ Executed notebooks land in build/test-notebooks/, where the second stage of
 ``make test`` runs nbval over them (a same-parameters determinism check of the
 cells marked NBVAL_CHECK_OUTPUT).
 """
-from pathlib import Path
 
 import pytest
 

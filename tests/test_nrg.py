@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from rglib import nrg
-from rglib.nrg import chain, exact, impurity, thermo
+from rglib.nrg import chain, exact, impurity
 
 LN2, LN4 = np.log(2.0), np.log(4.0)
 

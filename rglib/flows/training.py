@@ -22,7 +22,7 @@ Everything is seeded: one ``numpy.random.Generator`` from ``seed`` feeds the pri
 HMC and the Gibbs sampler, so a model is reproducible bit for bit.
 """
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import autograd.numpy as anp
 import numpy as np

@@ -41,7 +41,7 @@ def assemble(n, spec, *parts):
 
 
 def _assemble_vjp(argnum, ans, args, kwargs):
-    n, spec = args[0], args[1]
+    spec = args[1]
     sp, x = spec[argnum - 2], args[argnum]
 
     def vjp(g):

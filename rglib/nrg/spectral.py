@@ -254,8 +254,12 @@ def spline_bin(u, w, nbins):
     """Histogram of weights w at fractional bin positions u (1 <= u <= nbins - 2) with
     quadratic B-spline weights: sum-preserving, mean-preserving, C^1 in u."""
     i, c, _ = _spline(np.asarray(u))
+    return _bin(i, c, w, nbins)
+
+
+def _bin(i, coefs, w, nbins):
     h = np.zeros(nbins)
-    for k, ck in zip((-1, 0, 1), c):
+    for k, ck in zip((-1, 0, 1), coefs):
         h += np.bincount(i + k, weights=ck * w, minlength=nbins)[:nbins]
     return h
 
@@ -269,20 +273,16 @@ defvjp(spline_bin,
        lambda ans, u, w, nbins: lambda g: _gather(g, _spline(u)[0], _spline(u)[1]))
 
 
+def _spline_bin_du(u, w, nbins):
+    """The forward-mode rule of :func:`spline_bin` in u: w binned with the derivatives of
+    the B-spline weights (w already multiplied by the tangent of u)."""
+    i, _, dc = _spline(np.asarray(u))
+    return _bin(i, dc, w, nbins)
+
+
 defjvp(spline_bin,
-       lambda g, ans, u, w, nbins: spline_bin_coef(u, w * g, nbins, 2),
+       lambda g, ans, u, w, nbins: _spline_bin_du(u, w * g, nbins),
        lambda g, ans, u, w, nbins: spline_bin(u, g, nbins))
-
-
-def spline_bin_coef(u, w, nbins, which):
-    """Like :func:`spline_bin` with the B-spline weights (which = 1) or their
-    derivatives (which = 2): the forward-mode rule in u."""
-    i, c, dc = _spline(np.asarray(u))
-    coefs = c if which == 1 else dc
-    h = np.zeros(nbins)
-    for k, ck in zip((-1, 0, 1), coefs):
-        h += np.bincount(i + k, weights=ck * w, minlength=nbins)[:nbins]
-    return h
 
 
 def log_gaussian(omega, center, b):

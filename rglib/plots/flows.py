@@ -111,7 +111,7 @@ def flow_slice(params_list, kind, exact_arrows=None, a_range=(0.3, 1.5), e_range
         Jx, Fx = exact_arrows
         ax.quiver(Jx[:, 0], Jx[:, 1], Fx[:, 0], Fx[:, 1], color="C3", angles="xy", scale_units="xy",
                   scale=4, width=0.004, label="exact-KL map")
-    ax.axvline(KC, color="k", ls="--", lw=1, label=f"exact $K_c$ on the physical line ($J_{{AE1}}$ = 0)")
+    ax.axvline(KC, color="k", ls="--", lw=1, label="exact $K_c$ on the physical line ($J_{AE1}$ = 0)")
     ax.axhline(0, color="0.6", lw=0.8)
     ax.set_xlabel("$J_{AA}$")
     ax.set_ylabel("$J_{AE1}$")
