@@ -217,6 +217,27 @@ def test_n_d_from_AD_equals_operator_expectation_value_without_truncation():
         assert 2 * params["Gamma"] * g["Gamma"] == pytest.approx(V * th["hyb"], rel=1e-8)
 
 
+def test_derivatives_of_operator_averages_equal_second_derivatives_of_F():
+    """d<n_d>/dtheta through the transported operator (reverse mode, forward mode) equals
+    d2F/d eps_d dtheta by reverse over reverse (untruncated: <n_d> = dF/d eps_d exactly)."""
+    from autograd import make_jvp
+
+    kw = dict(Lam=2.5, N_max=3, N_keep=None)
+    for params in list(_random_points(2, seed=11)):
+        x0 = np.array([params[k] for k in ad.PARAMS])
+
+        def n_d(x):
+            sh = nrg.run(ad.model(dict(zip(ad.PARAMS, x))), operators=("n_d",), **kw)
+            return sh[-1].ops["n_d"]
+
+        h = ad.hessian_row(params, "eps_d", **kw)
+        ref = np.array([h[k] for k in ad.PARAMS])
+        np.testing.assert_allclose(grad(n_d)(x0), ref, rtol=1e-7, atol=1e-9)
+        for i in range(4):
+            e = np.eye(4)[i]
+            assert make_jvp(n_d)(x0)(e)[1] == pytest.approx(ref[i], rel=1e-7, abs=1e-9)
+
+
 def test_particle_hole_symmetric_n_d_is_one_on_every_shell():
     U = 0.1
     F, dF = ad.all_shells({"eps_d": -U / 2, "U": U, "Gamma": 0.01}, Lam=2.0, N_max=40,

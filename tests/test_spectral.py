@@ -4,6 +4,8 @@ Exact statements checked: the FDM weights sum to 1 at any truncation and tempera
 (Weichselbaum & von Delft, PRL 99, 076402 (2007)); the Friedel sum rule
 pi Gamma A(0) = sin^2(pi <n_d> / 2) at T -> 0 (Langreth, Phys. Rev. 150, 516 (1966));
 the exact U = 0 resonant level; derivatives by autograd against central differences.
+The dynamical spin susceptibility: odd in omega, and its Kramers-Kronig integral equals
+the static susceptibility of the same Wilson chain solved exactly at U = 0.
 """
 import math
 
@@ -13,7 +15,7 @@ from autograd import grad, make_jvp
 from autograd.test_util import check_grads
 from scipy.integrate import trapezoid
 
-from rglib.nrg import models, run, spectral
+from rglib.nrg import exact, models, run, settings, spectral
 
 W_LOW = np.concatenate([-np.logspace(0.5, -7, 500), np.logspace(-7, 0.5, 500)])
 
@@ -126,6 +128,48 @@ def test_reverse_mode_of_a_functional_equals_forward_mode():
     for k in range(4):
         dA = make_jvp(A)(th)(np.eye(4)[k])[1]
         assert g[k] == pytest.approx(np.sum(2 * A0 * dA * dw), rel=1e-8)
+
+
+def test_spin_susceptibility_is_odd_and_its_weights_sum_to_zero():
+    """chi''(omega) of S_z^d (bosonic weights (p_i - p_j)|<i|S_z|j>|^2): every pair (i, j)
+    comes with (j, i) at -omega and the opposite weight, at T = 0 and T > 0; chi''(omega) > 0
+    for omega > 0 after broadening."""
+    for T in (0.0, 1e-4):
+        p = _poles(-0.03, 0.08, 0.02, T, operator="Sz_d", N_keep=100)
+        om, w = spectral.flat(p)
+        assert abs(np.sum(w)) < 1e-12 and np.max(np.abs(w)) > 1e-3
+        chi = spectral.broaden(p, W_LOW)
+        assert np.all(chi[W_LOW > 0] > 0)        # (single FDM weights may be slightly negative)
+        np.testing.assert_allclose(chi, -chi[::-1], atol=1e-10 * np.max(np.abs(chi)))
+
+
+def test_static_spin_susceptibility_against_the_exact_chain_at_U0():
+    """U = 0: the Kramers-Kronig integral sum_poles w / omega of chi'' equals the static
+    local susceptibility of the same Wilson chain, sum over occupied k and empty k' of
+    phi_k(d)^2 phi_k'(d)^2 / (e_k' - e_k) (single-particle levels e_k, amplitudes phi_k(d)
+    on the impurity). Truncation lowers it: 8.7% at N_keep = 150, 3.4% at 300, 1.6% at 600
+    (eps_d = 0.003, Gamma = 0.02); the test asserts 4% at 300 and that 300 beats 150."""
+    eps_d, Gamma, T_min = 0.003, 0.02, 1e-8
+    h = exact.single_particle_matrix(2.0, settings(T_min=T_min).N_max, eps_d, Gamma)
+    e, v = np.linalg.eigh(h)
+    occ, phi2 = e < 0, v[0] ** 2
+    ref = np.sum(np.outer(phi2[occ], phi2[~occ]) / (e[~occ][None, :] - e[occ][:, None]))
+    err = [spectral.static_susceptibility(_poles(eps_d, 0.0, Gamma, operator="Sz_d", T_min=T_min,
+                                                 N_keep=n)) / ref - 1 for n in (150, 300)]
+    assert abs(err[1]) < 0.04 and abs(err[1]) < abs(err[0]), err
+
+
+def test_forward_mode_of_the_spin_susceptibility():
+    th = np.array([-0.03, 0.08, 0.02])
+
+    def chi(x):
+        return spectral.spin_susceptibility(models.Anderson(*x), W_LOW, 1e-4, T_min=1e-5, N_keep=80)
+
+    for k in range(3):
+        v = np.eye(3)[k]
+        h = 1e-6 * abs(th[k])
+        fd = (chi(th + h * v) - chi(th - h * v)) / (2 * h)
+        assert np.linalg.norm(make_jvp(chi)(th)(v)[1] - fd) < 1e-4 * np.linalg.norm(fd), k
 
 
 def test_spline_binning_gradients_and_moments():

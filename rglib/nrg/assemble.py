@@ -111,3 +111,78 @@ def _contract_vjp(argnum, ans, args, kwargs):
 
 defvjp_argnum(contract, _contract_vjp)
 def_linear(contract)          # bilinear in (Ut, Uq): the forward-mode rule
+
+
+@primitive
+def sandwich(spec, k, Y, *Os):
+    r"""Operator O = blockdiag(Os) (placed at the row ranges ``spec`` = [(offset, dim)])
+    in the eigenbasis Y of a block: one flat array holding the diagonal
+    <i|O|i> for all n states, then the kept block <i|O|j>, i, j < k (row-major k x k).
+
+    What :func:`rglib.nrg.iterate.transport` needs per block, as one primitive (the
+    averages of every shell and the operator of the next), instead of a few traced
+    operations per segment."""
+    n = Y.shape[1]
+    diag, kept = np.zeros(n), np.zeros((k, k))
+    for (o, d), O in zip(spec, Os):
+        OY = O @ Y[o:o + d]
+        diag += np.einsum("ij,ij->j", Y[o:o + d], OY)
+        if k:
+            kept += Y[o:o + d, :k].T @ OY[:, :k]
+    return np.concatenate([diag, kept.ravel()])
+
+
+def _split(g, n, k):
+    return g[:n], anp.reshape(g[n:], (k, k))
+
+
+def _sandwich_vjp(argnum, ans, args, kwargs):
+    spec, k, Y = args[0], args[1], args[2]
+    n = Y.shape[1]
+
+    def vjp(g):
+        gd, gK = _split(g, n, k)
+        if argnum == 2:                      # d/dY: 2 O Y diag(gd) + O Y_k (G + G^T), per segment
+            rows = []
+            for (o, d), O in zip(spec, args[3:]):
+                OY = anp.dot(O, Y[o:o + d])
+                r = 2.0 * OY * gd
+                if k:
+                    rk = anp.dot(OY[:, :k], gK + anp.transpose(gK))
+                    r = r + anp.concatenate([rk, anp.zeros((d, n - k))], axis=1)
+                rows.append((o, d, r))
+            acc = anp.zeros(Y.shape)
+            for o, d, r in rows:
+                acc = acc + anp.concatenate([anp.zeros((o, n)), r, anp.zeros((Y.shape[0] - o - d, n))], axis=0)
+            return acc
+        o, d = spec[argnum - 3]             # d/dO: Y diag(gd) Y^T + Y_k G Y_k^T on its segment
+        Ys = Y[o:o + d]
+        out = anp.dot(Ys * gd, anp.transpose(Ys))
+        if k:
+            out = out + anp.dot(anp.dot(Ys[:, :k], gK), anp.transpose(Ys[:, :k]))
+        return out
+
+    return vjp
+
+
+defvjp_argnum(sandwich, _sandwich_vjp)
+
+
+def _sandwich_jvp(argnum, g, ans, args, kwargs):
+    spec, k, Y = args[0], args[1], args[2]
+    if argnum >= 3:                          # linear in each O
+        Os = [g if i == argnum - 3 else np.zeros(np.shape(O)) for i, O in enumerate(args[3:])]
+        return sandwich(spec, k, Y, *Os)
+    n = Y.shape[1]                           # quadratic in Y: dY^T O Y + Y^T O dY
+    diag, kept = 0.0, 0.0
+    for (o, d), O in zip(spec, args[3:]):
+        OY = anp.dot(O, Y[o:o + d])
+        diag = diag + 2.0 * anp.sum(g[o:o + d] * OY, axis=0)
+        if k:
+            t = anp.dot(anp.transpose(g[o:o + d, :k]), OY[:, :k])
+            kept = kept + t + anp.transpose(t)
+    kept = kept if k else anp.zeros((0, 0))
+    return anp.concatenate([diag * anp.ones(n), anp.ravel(kept)])
+
+
+defjvp_argnum(sandwich, _sandwich_jvp)

@@ -44,7 +44,7 @@ from .. import validate
 from ..autodiff import is_traced, plain
 from ..progress import progress as progress_bar
 from . import chain, fock
-from .assemble import assemble, contract
+from .assemble import assemble, contract, sandwich
 from .linalg import eigh
 
 SITE_F = fock.site_f()          # (f_up, f_dn) on one chain site
@@ -343,20 +343,30 @@ def transport(ops_kept, vecs, segments, kept, p, last=False):
         return {}, nxt
     traced = (any(is_traced(v) for v in vecs.values()) or any(is_traced(v) for v in p.values())
               or any(is_traced(o) for m in ops_kept.values() for o in m.values()))
-    xp = anp if traced else np      # plain arrays: NumPy itself, no autograd wrappers
+    if traced:                  # one primitive per block and operator (fast reverse mode)
+        for q, segs in segments.items():
+            k, n = kept[q], vecs[q].shape[1]
+            for nm in names:
+                used = [(qo, off, d) for qo, s, off, d in segs if d]
+                flat = sandwich(tuple((off, d) for _, off, d in used), 0 if last else k, vecs[q],
+                                *[ops_kept[nm][qo] for qo, _, _ in used])
+                avg[nm] = avg[nm] + anp.sum(p[q] * flat[:n])
+                if not last:
+                    nxt[nm][q] = anp.reshape(flat[n:], (k, k))
+        return avg, nxt
     for q, segs in segments.items():
         k = kept[q]
         for qo, s, off, d in segs:
             if d == 0:
                 continue
             Y = vecs[q][off:off + d]                 # (d, n): segment rows of all states
-            rho = xp.dot(Y * p[q], xp.transpose(Y))  # this segment's block of rho (d, d)
+            rho = np.dot(Y * p[q], Y.T)              # this segment's block of rho (d, d)
             Yk = Y[:, :k]
             for nm in names:
                 O = ops_kept[nm][qo]
-                avg[nm] = avg[nm] + xp.sum(rho * O)
+                avg[nm] = avg[nm] + np.sum(rho * O)
                 if not last:
-                    t = xp.dot(xp.transpose(Yk), xp.dot(O, Yk))
+                    t = Yk.T @ (O @ Yk)
                     nxt[nm][q] = nxt[nm][q] + t if q in nxt[nm] else t
         if not last:
             for nm in names:

@@ -26,6 +26,11 @@ states of Anders & Schiller, PRL 95, 196801 (2005):
 
 At T = 0 the density matrix is the ground multiplet of the last shell.
 
+The same construction serves any impurity operator (:class:`Operator`): for the
+bosonic S_z of the impurity the anticommutator becomes a commutator, weights
+S_ij [(rho S)_ij - (S rho)_ij], and the result is the dynamical spin susceptibility
+chi''(omega)/pi (:func:`spin_susceptibility`), odd in omega.
+
 The matrix elements of d travel with the shells like the impurity operators of
 :mod:`rglib.nrg.iterate`: <r's'|d|rs> = (-1)^{n_s} delta_{ss'} <r'|d|r>, since d
 anticommutes with the n_s creators that make the site state s.
@@ -67,39 +72,59 @@ SIGMAS = {"up": 0, "dn": 1}
 B_DEFAULT = 0.6
 
 
-def _target(q, sig):
-    """Block reached by d_sigma from block q = (Q, 2Sz): one charge and one spin less/more."""
-    return (q[0] - 1, q[1] - 1 if sig == 0 else q[1] + 1)
+class Operator:
+    """An impurity operator for a Lehmann sum: its first-shell matrix, how it moves the
+    block label q = (Q, 2Sz), and its statistics (fermionic: anticommutator spectral
+    function, weights rho O + O rho; bosonic: commutator, rho O - O rho)."""
+
+    def __init__(self, name, shift, fermionic, matrix_of):
+        self.name, self.shift, self.fermionic, self.matrix_of = name, shift, fermionic, matrix_of
+
+    def target(self, q):
+        """Block reached from block q."""
+        return (q[0] + self.shift[0], q[1] + self.shift[1])
 
 
-def d_first(d, vecs, idx, sig):
-    """<i|d_sigma|j> between all eigenstates of the first shell, keyed by the source block."""
+def d_operator(sig):
+    """d_sigma: one charge less, 2Sz down (up-spin) or up (down-spin) by one; fermionic."""
+    return Operator(f"d_{'up' if sig == 0 else 'dn'}", (-1, -1 if sig == 0 else 1), True,
+                    lambda fs: fs.d[sig] if fs.d else None)
+
+
+#: S_z of the impurity level: block diagonal, bosonic
+SZ_D = Operator("Sz_d", (0, 0), False, lambda fs: fs.ops.get("Sz_d") if fs.d else None)
+
+
+def op_first(M, vecs, idx, op):
+    """<i|O|j> between all eigenstates of the first shell, keyed by the source block."""
     out = {}
     for q in idx:
-        qt = _target(q, sig)
+        qt = op.target(q)
         if qt in idx:
-            M = d[np.ix_(idx[qt], idx[q])]
-            out[q] = anp.dot(anp.transpose(vecs[qt]), anp.dot(M, vecs[q]))
+            out[q] = anp.dot(anp.transpose(vecs[qt]), anp.dot(M[np.ix_(idx[qt], idx[q])], vecs[q]))
     return out
 
 
-def d_next(D_prev, kept_prev, vecs, segments, sig):
-    """<i|d_sigma|j> between all eigenstates of shell N+1 from the kept blocks of shell N."""
+def op_next(D_prev, kept_prev, vecs, segments, op):
+    """<i|O|j> between all eigenstates of shell N+1 from the kept blocks of shell N:
+    <r's'|O|rs> = delta_{ss'} (+-1)^{n_s} <r'|O|r>, the sign for a fermionic O, which
+    anticommutes with the n_s creators that make the site state s."""
     out = {}
     for q, segs in segments.items():
-        qt = _target(q, sig)
+        qt = op.target(q)
         if qt not in segments:
             continue
         where_t = {(qo, s): (off, dim) for qo, s, off, dim in segments[qt]}
         acc = None
         for qo, s, off, dim in segs:
-            qot = _target(qo, sig)
+            qot = op.target(qo)
             if (qot, s) not in where_t or qo not in D_prev:
                 continue
             off_t, dim_t = where_t[(qot, s)]
             M = D_prev[qo][:kept_prev[qot], :kept_prev[qo]]
-            term = ((-1.0) ** int(fock.SITE_N[s])) * anp.dot(
-                anp.transpose(vecs[qt][off_t:off_t + dim_t]), anp.dot(M, vecs[q][off:off + dim]))
+            sign = (-1.0) ** int(fock.SITE_N[s]) if op.fermionic else 1.0
+            term = sign * anp.dot(anp.transpose(vecs[qt][off_t:off_t + dim_t]),
+                                  anp.dot(M, vecs[q][off:off + dim]))
             acc = term if acc is None else acc + term
         if acc is not None:
             out[q] = acc
@@ -109,18 +134,19 @@ def d_next(D_prev, kept_prev, vecs, segments, sig):
 class _Collector:
     """Observer of :func:`rglib.nrg.iterate.run`: keeps what the FDM needs per shell."""
 
-    def __init__(self, sig):
-        self.sig, self.shells = sig, []
+    def __init__(self, op):
+        self.op, self.shells = op, []
 
     def __call__(self, shell, vecs, layout, fs):
         if shell.N == 0:
-            if not fs.d:
+            M = self.op.matrix_of(fs)
+            if M is None:
                 raise ValueError("model: spectral functions need an impurity level d "
                                  "(the Anderson model)")
-            D = d_first(fs.d[self.sig], vecs, layout, self.sig)
+            D = op_first(M, vecs, layout, self.op)
         else:
             prev = self.shells[-1]
-            D = d_next(prev["D"], prev["kept"], vecs, layout, self.sig)
+            D = op_next(prev["D"], prev["kept"], vecs, layout, self.op)
         self.shells.append({"scale": shell.scale, "E0": shell.E0, "E": shell.energies, "kept": shell.kept,
                             "vecs": vecs, "layout": layout, "D": D})
 
@@ -167,11 +193,11 @@ def _kept_density(sh, pD):
     return rhoK
 
 
-def _shell_poles(s, pD, rhoK, sig, is_last):
+def _shell_poles(s, pD, rhoK, op, is_last):
     """Pole positions (physical) and weights of one shell, kept-kept pairs left out."""
     om, wt = [], []
     for q, D in s["D"].items():
-        qt = _target(q, sig)
+        qt = op.target(q)
         kq = 0 if is_last else s["kept"][q]
         kt = 0 if is_last else s["kept"][qt]
         rows = [pD[qt][:, None] * D[kt:]]
@@ -180,7 +206,8 @@ def _shell_poles(s, pD, rhoK, sig, is_last):
         cols = [D[:, kq:] * pD[q][None, :]]
         if kq:
             cols.insert(0, anp.dot(D[:, :kq], rhoK[q]))
-        W = D * (anp.concatenate(rows, axis=0) + anp.concatenate(cols, axis=1))
+        rho_D, D_rho = anp.concatenate(rows, axis=0), anp.concatenate(cols, axis=1)
+        W = D * (rho_D + D_rho if op.fermionic else rho_D - D_rho)
         if kt and kq:
             mask = np.ones(np.shape(D))
             mask[:kt, :kq] = 0.0
@@ -200,7 +227,7 @@ def memory_GiB(N_max, N_keep):
 
 
 def poles(model, T=0.0, sigma="up", Lam=2.0, N_keep=1000, T_min=None, N_max=None, z=1.0,
-          scheme="wilson", A_correction=None, safeguard=1e-6, progress=None):
+          scheme="wilson", A_correction=None, safeguard=1e-6, progress=None, operator="d"):
     """Discrete FDM spectral weights of d_sigma: {"omega": [positions], "weight": [weights]}
     as lists of arrays, one per shell and block (autograd's forward mode concatenates
     many pieces in quadratic time; :func:`flat` joins them for inspection).
@@ -209,9 +236,14 @@ def poles(model, T=0.0, sigma="up", Lam=2.0, N_keep=1000, T_min=None, N_max=None
     (default T/20, required at T = 0) or ``N_max``; other parameters as in
     :func:`rglib.nrg.run`. The weights sum to 1 to rounding. Differentiable
     (autograd) in the model parameters.
+
+    ``operator="Sz_d"``: the poles of chi''(omega)/pi of the impurity spin instead
+    (bosonic: weights (p_i - p_j) |<i|S_z|j>|^2, odd in omega, summing to 0;
+    :func:`spin_susceptibility`); ``sigma`` is then not used.
     """
     T = float(validate.nonnegative("T", T))
-    sig = SIGMAS[validate.one_of("sigma", sigma, tuple(SIGMAS))]
+    op = {"d": None, "Sz_d": SZ_D}[validate.one_of("operator", operator, ("d", "Sz_d"))]
+    op = op or d_operator(SIGMAS[validate.one_of("sigma", sigma, tuple(SIGMAS))])
     if T_min is None and N_max is None:
         if T == 0.0:
             raise ValueError("T_min: give the lowest energy to resolve (or N_max) at T = 0")
@@ -221,7 +253,7 @@ def poles(model, T=0.0, sigma="up", Lam=2.0, N_keep=1000, T_min=None, N_max=None
     validate.budget("N_keep", (4.0 if traced else 1.0) * memory_GiB(cfg.N_max, cfg.N_keep), "GiB",
                     "the memory of the eigenvectors of every shell (FDM)"
                     + (" kept 4x by the reverse pass" if traced else ""))
-    col = _Collector(sig)
+    col = _Collector(op)
     run(model, Lam=Lam, N_max=N_max, T_min=T_min, N_keep=N_keep, z=z, scheme=scheme,
         A_correction=A_correction, safeguard=safeguard, progress=progress, observer=col)
     sh = col.shells
@@ -229,7 +261,7 @@ def poles(model, T=0.0, sigma="up", Lam=2.0, N_keep=1000, T_min=None, N_max=None
     rhoK = _kept_density(sh, pD)
     om, wt = [], []
     for N, s in enumerate(sh):
-        o, w = _shell_poles(s, pD[N], rhoK[N], sig, N == len(sh) - 1)
+        o, w = _shell_poles(s, pD[N], rhoK[N], op, N == len(sh) - 1)
         om += o
         wt += w
     return {"omega": om, "weight": wt, "T": T, "scale_last": sh[-1]["scale"]}
@@ -336,6 +368,31 @@ def broaden(p, omega, b=B_DEFAULT, omega0=None):
 def spectral_function(model, omega, T=0.0, b=B_DEFAULT, omega0=None, **run_kw):
     """A_sigma(omega) of the Anderson model: :func:`poles` then :func:`broaden`."""
     return broaden(poles(model, T, **run_kw), omega, b, omega0)
+
+
+def spin_susceptibility(model, omega, T=0.0, b=B_DEFAULT, omega0=None, **run_kw):
+    r"""chi''(omega) of the impurity spin, Im of chi(t) = -i theta(t) <[S_z^d(t), S_z^d]>:
+
+    .. math::  \chi''(\omega) = \pi \sum_{ij} (p_i - p_j) |\langle i|S^d_z|j\rangle|^2
+               \delta\big(\omega - (E_j - E_i)\big)
+
+    (full density matrix, the same broadening as A(omega)); odd in omega, > 0 for
+    omega > 0. Its Kramers-Kronig integral is the static local susceptibility,
+    :func:`static_susceptibility`."""
+    return math.pi * broaden(poles(model, T, operator="Sz_d", **run_kw), omega, b, omega0)
+
+
+def static_susceptibility(p):
+    r"""chi = \int chi''(omega) / (pi omega) d omega = sum over poles of weight / omega
+    (poles of :func:`poles` with ``operator="Sz_d"``; pairs at omega = 0, which carry no
+    weight, left out). At T = 0 this is the static local susceptibility -d^2F/dB^2 of
+    a field on the impurity alone (Kramers-Kronig)."""
+    tot = 0.0
+    for o, w in zip(p["omega"], p["weight"]):
+        nz = np.nonzero(np.abs(np.asarray(plain(o))) > 1e-300)[0]
+        if len(nz):
+            tot = tot + anp.sum(w[nz] / o[nz])
+    return tot
 
 
 def resonant_level(omega, eps_d, Gamma):
