@@ -173,12 +173,33 @@ def test_forward_mode_of_the_spin_susceptibility():
 
 
 def test_spline_binning_gradients_and_moments():
+    """The binning primitive keeps the sum and the first moment of the weights on the
+    linear grid, and its derivatives in pole positions and weights (both regions) are
+    right in forward and reverse mode."""
     rng = np.random.default_rng(3)
-    u, w = rng.uniform(1, 18, 40), rng.uniform(0, 1, 40)
-    h = spectral.spline_bin(u, w, 20)
+    omega0, dl = 1e-3, 1e-3 / 16
+    o, w = rng.uniform(-0.9e-3, 0.9e-3, 40), rng.uniform(0, 1, 40)
+    h = spectral.bin_poles(o, w, (0, omega0, 0.0, dl), 40)
     assert h.sum() == pytest.approx(w.sum(), rel=1e-13)
-    assert np.dot(np.arange(20), h) == pytest.approx(np.dot(u, w), rel=1e-13)   # first moment kept
-    check_grads(lambda u_, w_: spectral.spline_bin(u_, w_, 20), modes=["fwd", "rev"], order=1)(u, w)
+    assert np.dot(np.arange(40), h) == pytest.approx(np.dot((o + omega0) / dl + 2, w), rel=1e-13)
+    geom_log = (1, omega0, np.log(omega0) - 0.6 / 16, 0.6 / 16)
+    o2 = np.concatenate([rng.uniform(2e-3, 0.5, 30), -rng.uniform(2e-3, 0.5, 10), [1e-4]])
+    w2 = rng.uniform(0, 1, 41)
+    for geom, oo, ww, nb in (((0, omega0, 0.0, dl), o, w, 40), (geom_log, o2, w2, 200)):
+        # positions in units of omega0: check_grads steps by 1e-6, a fraction of a bin
+        check_grads(lambda t, w_: spectral.bin_poles(t * omega0, w_, geom, nb), modes=["fwd", "rev"],
+                    order=1)(oo / omega0, ww)
+
+
+def test_density_matrix_primitive_gradients():
+    """conjugate (Y_s blockdiag(R, diag p) Y_s^T per segment), forward and reverse mode,
+    with and without kept states."""
+    rng = np.random.default_rng(0)
+    Y, R, p = rng.normal(size=(7, 7)), rng.normal(size=(3, 3)), rng.uniform(size=4)
+    check_grads(lambda Y_, R_, p_: spectral.conjugate(((0, 3), (3, 4)), 3, Y_, R_, p_),
+                modes=["rev", "fwd"], order=1)(Y, R, p)
+    check_grads(lambda Y_, p_: spectral.conjugate(((0, 3), (3, 4)), 0, Y_, np.zeros((0, 0)), p_),
+                modes=["rev", "fwd"], order=1)(Y, rng.uniform(size=7))
 
 
 def test_bad_input():

@@ -58,7 +58,7 @@ import math
 
 import autograd.numpy as anp
 import numpy as np
-from autograd.extend import defjvp, defvjp, primitive
+from autograd.extend import defjvp, defjvp_argnum, defvjp, defvjp_argnum, primitive
 
 from .. import validate
 from ..autodiff import is_traced, plain
@@ -173,6 +173,77 @@ def _discarded_weights(sh, T):
     return [{q: v / Z for q, v in x.items()} for x in w]
 
 
+@primitive
+def conjugate(spec, k, Y, R, p):
+    r"""Y_s M Y_s^T for every row segment s = (offset, dim) of ``spec`` (flat, one after
+    the other), with M = blockdiag(R, diag(p)): the kept density matrix R of the first k
+    eigenstates and the weights p of the discarded ones. What :func:`_kept_density` needs
+    per block, as one primitive instead of a dozen traced operations per segment."""
+    out = []
+    for o, d in spec:
+        Ys = Y[o:o + d]
+        C = (Ys[:, k:] * p) @ Ys[:, k:].T
+        if k:
+            C = C + Ys[:, :k] @ R @ Ys[:, :k].T
+        out.append(C.ravel())
+    return np.concatenate(out)
+
+
+def _conjugate_vjp(argnum, ans, args, kwargs):
+    spec, k, Y, R, p = args
+
+    def pieces(g):
+        pos = 0
+        for o, d in spec:
+            yield o, d, anp.reshape(g[pos:pos + d * d], (d, d))
+            pos += d * d
+
+    def vjp(g):
+        if argnum == 2:                     # d/dY: G Y_k R^T + G^T Y_k R | (G + G^T) Y_d diag(p)
+            acc = anp.zeros(Y.shape)
+            for o, d, G in pieces(g):
+                Ys = Y[o:o + d]
+                right = anp.dot(G + anp.transpose(G), Ys[:, k:]) * p
+                if k:
+                    left = anp.dot(anp.dot(G, Ys[:, :k]), anp.transpose(R)) + anp.dot(
+                        anp.dot(anp.transpose(G), Ys[:, :k]), R)
+                    right = anp.concatenate([left, right], axis=1)
+                acc = acc + anp.concatenate([anp.zeros((o, Y.shape[1])), right,
+                                             anp.zeros((Y.shape[0] - o - d, Y.shape[1]))], axis=0)
+            return acc
+        if argnum == 3:                     # d/dR: sum_s Y_k^T G Y_k
+            return sum(anp.dot(anp.transpose(Y[o:o + d, :k]), anp.dot(G, Y[o:o + d, :k]))
+                       for o, d, G in pieces(g)) if k else anp.zeros(np.shape(R))
+        return sum(anp.sum(Y[o:o + d, k:] * anp.dot(G, Y[o:o + d, k:]), axis=0)   # d/dp: diag(Y_d^T G Y_d)
+                   for o, d, G in pieces(g))
+
+    return vjp
+
+
+defvjp_argnum(conjugate, _conjugate_vjp)
+
+
+def _conjugate_jvp(argnum, g, ans, args, kwargs):
+    spec, k, Y, R, p = args
+    if argnum == 3:
+        return conjugate(spec, k, Y, g, np.zeros(np.shape(p)))
+    if argnum == 4:
+        return conjugate(spec, k, Y, np.zeros(np.shape(R)), g)
+    out = []                               # dY M Y^T + Y M dY^T = dY M Y^T + (dY M^T Y^T)^T
+    for o, d in spec:
+        Ys, dYs = Y[o:o + d], g[o:o + d]
+        t = anp.dot(dYs[:, k:] * p, anp.transpose(Ys[:, k:]))
+        t = t + anp.transpose(t)
+        if k:
+            t = (t + anp.dot(anp.dot(dYs[:, :k], R), anp.transpose(Ys[:, :k]))
+                 + anp.transpose(anp.dot(anp.dot(dYs[:, :k], anp.transpose(R)), anp.transpose(Ys[:, :k]))))
+        out.append(anp.ravel(t))
+    return anp.concatenate(out)
+
+
+defjvp_argnum(conjugate, _conjugate_jvp)
+
+
 def _kept_density(sh, pD):
     """rho^KK of every shell, backwards from the last: {block: kept x kept matrix}."""
     last = len(sh) - 1
@@ -182,12 +253,12 @@ def _kept_density(sh, pD):
         nxt, out = sh[N + 1], {}
         for q, segs in nxt["layout"].items():
             kq = nxt["kept"][q] if N + 1 < last else 0
+            R = rhoK[N + 1][q] if kq else np.zeros((0, 0))
+            flat = conjugate(tuple((off, dim) for _, _, off, dim in segs), kq, nxt["vecs"][q], R, pD[N + 1][q])
+            pos = 0
             for qo, s, off, dim in segs:
-                Y = nxt["vecs"][q][off:off + dim]
-                c = anp.dot(Y[:, kq:] * pD[N + 1][q], anp.transpose(Y[:, kq:]))
-                if kq:
-                    YK = Y[:, :kq]
-                    c = c + anp.dot(YK, anp.dot(rhoK[N + 1][q], anp.transpose(YK)))
+                c = anp.reshape(flat[pos:pos + dim * dim], (dim, dim))
+                pos += dim * dim
                 out[qo] = out[qo] + c if qo in out else c
         rhoK[N] = out
     return rhoK
@@ -276,17 +347,11 @@ def flat(p):
 # --- broadening --------------------------------------------------------------------------
 
 def _spline(u):
+    """Quadratic B-spline weights of fractional bin positions u on bins i-1, i, i+1 and
+    their derivatives in u: sum-preserving, mean-preserving, C^1 in u."""
     i = np.rint(u).astype(int)
     f = u - i
     return i, ((0.5 - f) ** 2 / 2, 0.75 - f ** 2, (0.5 + f) ** 2 / 2), (f - 0.5, -2 * f, 0.5 + f)
-
-
-@primitive
-def spline_bin(u, w, nbins):
-    """Histogram of weights w at fractional bin positions u (1 <= u <= nbins - 2) with
-    quadratic B-spline weights: sum-preserving, mean-preserving, C^1 in u."""
-    i, c, _ = _spline(np.asarray(u))
-    return _bin(i, c, w, nbins)
 
 
 def _bin(i, coefs, w, nbins):
@@ -300,23 +365,6 @@ def _gather(g, i, c):
     return g[i - 1] * c[0] + g[i] * c[1] + g[i + 1] * c[2]
 
 
-defvjp(spline_bin,
-       lambda ans, u, w, nbins: lambda g: w * _gather(g, _spline(u)[0], _spline(u)[2]),
-       lambda ans, u, w, nbins: lambda g: _gather(g, _spline(u)[0], _spline(u)[1]))
-
-
-def _spline_bin_du(u, w, nbins):
-    """The forward-mode rule of :func:`spline_bin` in u: w binned with the derivatives of
-    the B-spline weights (w already multiplied by the tangent of u)."""
-    i, _, dc = _spline(np.asarray(u))
-    return _bin(i, dc, w, nbins)
-
-
-defjvp(spline_bin,
-       lambda g, ans, u, w, nbins: _spline_bin_du(u, w * g, nbins),
-       lambda g, ans, u, w, nbins: spline_bin(u, g, nbins))
-
-
 def log_gaussian(omega, center, b):
     """P(omega|center) of the module docstring (matrix over omega x center)."""
     omega, center = np.asarray(omega, float)[:, None], np.asarray(center, float)[None, :]
@@ -324,6 +372,62 @@ def log_gaussian(omega, center, b):
     ratio = np.where(same, np.abs(omega) / np.where(same, np.abs(center), 1.0), 1.0)
     K = np.exp(-(np.log(ratio) / b - b / 4) ** 2) / (b * np.where(same, np.abs(omega), 1.0) * math.sqrt(math.pi))
     return np.where(same, K, 0.0)
+
+
+def _region(o, geom):
+    """Poles of region ``geom`` = (side, omega0, L0, delta): side +1 / -1 the poles with
+    +-omega >= omega0 on the grid u = (ln|omega| - L0)/delta, side 0 the poles with
+    |omega| < omega0 on u = (omega + omega0)/delta + 2. Returns (selection, u, du/domega)."""
+    side, omega0, L0, delta = geom
+    if side:
+        sel = np.nonzero(side * o >= omega0)[0]
+        return sel, (np.log(side * o[sel]) - L0) / delta, 1.0 / (o[sel] * delta)
+    sel = np.nonzero(np.abs(o) < omega0)[0]
+    return sel, (o[sel] + omega0) / delta + 2.0, np.full(len(sel), 1.0 / delta)
+
+
+@primitive
+def bin_poles(o, w, geom, nbins):
+    """Weights w of the poles o of one region (:func:`_region`) binned with quadratic
+    B-splines (:func:`_spline`): selection, grid position and binning as one primitive
+    (one autograd node per block of poles instead of eight)."""
+    sel, u, _ = _region(o, geom)
+    i, c, _ = _spline(u)
+    return _bin(i, c, w[sel], nbins)
+
+
+def _bin_poles_vjp_o(ans, o, w, geom, nbins):
+    sel, u, du = _region(o, geom)
+    i, _, dc = _spline(u)
+
+    def vjp(g):
+        out = np.zeros(np.shape(o))
+        out[sel] = w[sel] * _gather(g, i, dc) * du
+        return out
+    return vjp
+
+
+def _bin_poles_vjp_w(ans, o, w, geom, nbins):
+    sel, u, _ = _region(o, geom)
+    i, c, _ = _spline(u)
+
+    def vjp(g):
+        out = np.zeros(np.shape(w))
+        out[sel] = _gather(g, i, c)
+        return out
+    return vjp
+
+
+defvjp(bin_poles, _bin_poles_vjp_o, _bin_poles_vjp_w)
+
+
+def _bin_poles_jvp_o(g, ans, o, w, geom, nbins):
+    sel, u, du = _region(o, geom)
+    i, _, dc = _spline(u)
+    return _bin(i, dc, w[sel] * g[sel] * du, nbins)
+
+
+defjvp(bin_poles, _bin_poles_jvp_o, lambda g, ans, o, w, geom, nbins: bin_poles(o, g, geom, nbins))
 
 
 def broaden(p, omega, b=B_DEFAULT, omega0=None):
@@ -343,22 +447,21 @@ def broaden(p, omega, b=B_DEFAULT, omega0=None):
     A = 0.0
     delta = b / 16.0
     L0 = math.log(omega0) - delta
-    for sign in (1.0, -1.0):
-        sel = [(o, w, np.nonzero(sign * op >= omega0)[0]) for o, w, op in pieces]
-        sel = [(o, w, i) for o, w, i in sel if len(i)]
+    for side in (1, -1):
+        sel = [(o, w) for o, w, op in pieces if np.any(side * op >= omega0)]
         if not sel:
             continue
-        top = max(float(np.max(np.log(sign * np.asarray(plain(o))[i]))) for o, _, i in sel)
+        top = max(float(np.max(np.log(side * op[side * op >= omega0]))) for _, _, op in pieces
+                  if np.any(side * op >= omega0))
         nb = int(math.ceil((top - L0) / delta)) + 3
-        h = sum(spline_bin((anp.log(sign * o[i]) - L0) / delta, w[i], nb) for o, w, i in sel)
-        centers = sign * np.exp(L0 + delta * np.arange(nb))
+        h = sum(bin_poles(o, w, (side, omega0, L0, delta), nb) for o, w in sel)
+        centers = side * np.exp(L0 + delta * np.arange(nb))
         A = A + anp.dot(log_gaussian(omega, centers, b), h)
-    sel = [(o, w, np.nonzero(np.abs(op) < omega0)[0]) for o, w, op in pieces]
-    sel = [(o, w, i) for o, w, i in sel if len(i)]
+    sel = [(o, w) for o, w, op in pieces if np.any(np.abs(op) < omega0)]
     if sel:
         dl = omega0 / 16.0
         nb = int(math.ceil(2 * omega0 / dl)) + 4
-        h = sum(spline_bin((o[i] + omega0) / dl + 2.0, w[i], nb) for o, w, i in sel)
+        h = sum(bin_poles(o, w, (0, omega0, 0.0, dl), nb) for o, w in sel)
         centers = -omega0 + dl * (np.arange(nb) - 2.0)
         G = np.exp(-((omega[:, None] - centers[None, :]) / omega0) ** 2) / (omega0 * math.sqrt(math.pi))
         A = A + anp.dot(G, h)

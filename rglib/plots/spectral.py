@@ -64,3 +64,20 @@ def spectrum_of(U_over_piGamma, log10_T, Gamma=0.01, N_keep=300, Lam=2.0, b=spec
     A = spectral.broaden(p, omega, b)
     return spectra(omega, {f"U/(πΓ) = {U_over_piGamma:g}, T = {T:.1e}": A}, Gamma,
                    title=f"Λ = {Lam:g}, {N_keep} kept states, b = {b:g}")
+
+
+def spin_susceptibilities(omega, curves, T_K=None, title=None):
+    """chi''(omega) for omega > 0 (log-log) for several labelled curves {label: chi''};
+    T_K: {label: T_K} marks (the Kondo peak sits at omega of order T_K)."""
+    fig, ax = plt.subplots(figsize=(8, 4))
+    for label, chi in curves.items():
+        line, = ax.loglog(omega, np.asarray(chi), lw=1.4, label=label)
+        if T_K and T_K.get(label):
+            ax.axvline(T_K[label], color=line.get_color(), ls=":", lw=0.9)
+    ax.set_xlabel(r"$\omega$ ($D = 1$)")
+    ax.set_ylabel(r"$\chi''(\omega)$ of $S_z^d$")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
