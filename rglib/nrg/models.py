@@ -27,6 +27,7 @@ import autograd.numpy as anp
 import numpy as np
 
 from .. import validate
+from ..autodiff import is_traced
 from . import fock
 
 FIELDS = ("impurity", "uniform")
@@ -54,10 +55,17 @@ class FirstShell:
     twoSz: np.ndarray       # 2 S_z of each basis state
     ops: dict               # named impurity operators (dense, constant)
     d: tuple = ()           # (d_up, d_dn) impurity annihilators (dense, constant), if any
+    Splus: object = None    # total S^+ (dense, constant) when H has SU(2) spin symmetry (B = 0)
 
 
 def _fdag(c):
     return c.T.copy()
+
+
+def _if_symmetric(Splus, B):
+    """S^+ when the Hamiltonian has SU(2) spin symmetry: B = 0 exactly and not a variable
+    being differentiated (a derivative in B breaks the symmetry)."""
+    return None if is_traced(B) or float(B) != 0.0 else Splus
 
 
 class Anderson(_Field):
@@ -89,7 +97,9 @@ class Anderson(_Field):
              + self.B * (sz_d + (sz_0 if self.field == "uniform" else 0.0)))
         ops = {"n_d": nd_up + nd_dn, "docc": nd_up @ nd_dn, "hyb": hyb, "Sz_d": sz_d,
                "Sz2_d": sz_d @ sz_d}
-        return FirstShell(H, (_fdag(f0[0]), _fdag(f0[1])), n - 2, two_sz, ops, (d[0], d[1]))
+        Splus = sum(_fdag(c[0]) @ c[1] for c in (d, f0))          # d_up^+ d_dn + f0_up^+ f0_dn
+        return FirstShell(H, (_fdag(f0[0]), _fdag(f0[1])), n - 2, two_sz, ops, (d[0], d[1]),
+                          _if_symmetric(Splus, self.B))
 
 
 class Kondo(_Field):
@@ -122,7 +132,9 @@ class Kondo(_Field):
         fd = tuple(np.kron(I2, c.T) for c in f0)
         Q = np.tile(n - 1, 2)
         twoSz = np.concatenate([two_sz_f + 1, two_sz_f - 1])
-        return FirstShell(H, fd, Q, twoSz, {"Sz_d": Sz_imp, "SdotS": SdotS})
+        Splus = np.kron(Sp, I4) + np.kron(I2, s_p)
+        return FirstShell(H, fd, Q, twoSz, {"Sz_d": Sz_imp, "SdotS": SdotS}, (),
+                          _if_symmetric(Splus, self.B))
 
 
 class Bath(_Field):
@@ -140,7 +152,9 @@ class Bath(_Field):
         sz_0 = 0.5 * (f0[0].T @ f0[0] - f0[1].T @ f0[1])
         H = (self.B if self.field == "uniform" else 0.0) * sz_0
         H = H + 0.0 * np.eye(len(n))
-        return FirstShell(H, (f0[0].T.copy(), f0[1].T.copy()), n - 1, two_sz, {})
+        Splus = f0[0].T @ f0[1]
+        return FirstShell(H, (f0[0].T.copy(), f0[1].T.copy()), n - 1, two_sz, {}, (),
+                          _if_symmetric(Splus, self.B))
 
 
 def bath_of(model):

@@ -397,10 +397,9 @@ def bin_poles(o, w, geom, nbins):
 
 
 def _bin_poles_vjp_o(ans, o, w, geom, nbins):
-    sel, u, du = _region(o, geom)
-    i, _, dc = _spline(u)
-
-    def vjp(g):
+    def vjp(g):               # positions recomputed here: nothing extra kept on the tape
+        sel, u, du = _region(o, geom)
+        i, _, dc = _spline(u)
         out = np.zeros(np.shape(o))
         out[sel] = w[sel] * _gather(g, i, dc) * du
         return out
@@ -408,10 +407,9 @@ def _bin_poles_vjp_o(ans, o, w, geom, nbins):
 
 
 def _bin_poles_vjp_w(ans, o, w, geom, nbins):
-    sel, u, _ = _region(o, geom)
-    i, c, _ = _spline(u)
-
     def vjp(g):
+        sel, u, _ = _region(o, geom)
+        i, c, _ = _spline(u)
         out = np.zeros(np.shape(w))
         out[sel] = _gather(g, i, c)
         return out
