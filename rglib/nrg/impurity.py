@@ -14,6 +14,11 @@ twists z = 1/N_z, ..., 1 at equal T_N (Oliveira & Oliveira, PRB 49, 11986 (1994)
 
 The bare chain does not depend on the impurity parameters: its thermodynamics are
 cached (:func:`bath_thermodynamics`), which halves the work of parameter sweeps.
+
+**Mode** (``mode=``): "auto" (default) runs the NRG in (Q, S) multiplet blocks
+(:mod:`rglib.nrg.su2`, several times faster) whenever the model has SU(2) spin symmetry,
+i.e. B = 0, and in (Q, 2Sz) blocks otherwise; "QS" or "QSz" force one (the results agree
+to rounding where both apply: tests/test_su2.py).
 """
 import functools
 
@@ -21,9 +26,29 @@ import numpy as np
 
 from .. import sweep, validate
 from ..progress import progress as progress_bar
+from . import su2
 from .iterate import run
 from .models import Bath, bath_of
 from .thermo import thermodynamics
+
+#: the NRG modes of the pipeline
+MODES = ("auto", "QS", "QSz")
+
+
+def choose_mode(model, mode="auto"):
+    """"QS" where the model allows the (Q, S) mode and ``mode`` is "auto" or "QS"; "QSz"
+    otherwise (a ValueError when "QS" is forced on a model that breaks SU(2))."""
+    validate.one_of("mode", mode, MODES)
+    allowed = model.first_shell(1.0).Splus is not None
+    if mode == "QS" and not allowed:
+        raise ValueError(f"mode: 'QS' needs SU(2) spin symmetry; {model!r} breaks it (B != 0)")
+    return "QS" if allowed and mode != "QSz" else "QSz"
+
+
+def _thermo_run(model, mode, **kw):
+    if choose_mode(model, mode) == "QS":
+        return su2.thermodynamics(su2.run(model, **kw))
+    return thermodynamics(run(model, **kw))
 
 #: the quantities of the impurity pipeline
 KEYS = ("S", "C", "Tchi", "F", "Q")
@@ -83,44 +108,48 @@ def dS_dlnT(T, S):
 
 
 @functools.lru_cache(maxsize=32)
-def bath_thermodynamics(B, Lam, T_min, N_keep, beta_bar, z, scheme, A_correction):
+def bath_thermodynamics(B, Lam, T_min, N_keep, beta_bar, z, scheme, A_correction, mode="auto"):
     """Thermodynamics of the bare Wilson chain (uniform field B), cached.
 
     The bath does not depend on the impurity parameters, so a sweep over U, Gamma or
     eps_d needs it once per (Lambda, N_keep, beta_bar, z, ...). Returns a dict of
     read-only arrays (shared between calls).
     """
-    out = thermodynamics(run(Bath(B=B, field="uniform"), Lam, T_min=T_min, N_keep=N_keep,
-                             beta_bar=beta_bar, z=z, scheme=scheme, A_correction=A_correction))
+    out = _thermo_run(Bath(B=B, field="uniform"), mode, Lam=Lam, T_min=T_min, N_keep=N_keep,
+                      beta_bar=beta_bar, z=z, scheme=scheme, A_correction=A_correction)
     for v in out.values():
         v.setflags(write=False)
     return out
 
 
-def impurity_at_z(model, Lam, T_min, N_keep, beta_bar, z, scheme="wilson", A_correction=None):
+def impurity_at_z(model, Lam, T_min, N_keep, beta_bar, z, scheme="wilson", A_correction=None,
+                  mode="auto"):
     """X_imp on every shell of one run with twist z (impurity minus the cached bath)."""
-    tot = thermodynamics(run(model, Lam, T_min=T_min, N_keep=N_keep, beta_bar=beta_bar, z=z,
-                             scheme=scheme, A_correction=A_correction))
+    tot = _thermo_run(model, mode, Lam=Lam, T_min=T_min, N_keep=N_keep, beta_bar=beta_bar, z=z,
+                      scheme=scheme, A_correction=A_correction)
     bath = bath_thermodynamics(float(bath_of(model).B), float(Lam), float(T_min), N_keep,
-                               float(beta_bar), float(z), scheme, A_correction)
+                               float(beta_bar), float(z), scheme, A_correction, mode)
     return subtract_bath(tot, bath)
 
 
 def impurity_per_shell(model, Lam=2.0, T_min=1e-10, N_keep=1000, beta_bar=2.0, N_z=1,
-                       scheme="wilson", A_correction=None, progress=None, executor="serial"):
+                       scheme="wilson", A_correction=None, progress=None, executor="serial",
+                       mode="auto"):
     """X_imp at every shell temperature T_N, averaged over N_z twists (no even/odd average).
 
     Runs the NRG for ``model`` and for its bare chain (:func:`rglib.nrg.bath_of`) at
     z = 1/N_z, ..., 1 and subtracts at equal shells. Returns a dict of arrays T, S, C,
     Tchi, F, Q over the shells N = 0 .. N_max. ``executor``: where the N_z runs go
     (:func:`rglib.sweep.run`; default here, one after the other; None: a local pool).
+    ``mode``: "auto", "QS" or "QSz" (module docstring).
     """
     Lam = float(validate.greater("Lam", Lam, 1.0))
     T_min = float(validate.positive("T_min", T_min))
     beta_bar = float(validate.positive("beta_bar", beta_bar))
     N_z = validate.integer("N_z", N_z, minimum=1, maximum=64)
+    choose_mode(model, mode)
     tasks = [dict(model=model, Lam=Lam, T_min=T_min, N_keep=N_keep, beta_bar=beta_bar,
-                  z=(i + 1) / N_z, scheme=scheme, A_correction=A_correction) for i in range(N_z)]
+                  z=(i + 1) / N_z, scheme=scheme, A_correction=A_correction, mode=mode) for i in range(N_z)]
     if executor == "serial":
         it = progress_bar(tasks, desc=f"NRG z-runs ({model.name})") if progress else tasks
         runs = [impurity_at_z(**t) for t in it]
@@ -131,7 +160,8 @@ def impurity_per_shell(model, Lam=2.0, T_min=1e-10, N_keep=1000, beta_bar=2.0, N
 
 
 def impurity_thermodynamics(model, Lam=2.0, T_min=1e-10, N_keep=1000, beta_bar=2.0, N_z=1,
-                            scheme="wilson", A_correction=None, progress=None, executor="serial"):
+                            scheme="wilson", A_correction=None, progress=None, executor="serial",
+                            mode="auto"):
     """S_imp, T chi_imp, C_imp vs T: impurity minus bath, z-averaged, even/odd averaged.
 
     :func:`impurity_per_shell`, then :func:`even_odd_average`. Returns a dict of
@@ -139,7 +169,7 @@ def impurity_thermodynamics(model, Lam=2.0, T_min=1e-10, N_keep=1000, beta_bar=2
     smoother estimate at low T), and Q (charge).
     """
     imp = impurity_per_shell(model, Lam, T_min, N_keep, beta_bar, N_z, scheme, A_correction,
-                             progress, executor)
+                             progress, executor, mode)
     out = {}
     for k in ("S", "Tchi", "C", "Q"):
         T, out[k] = even_odd_average(imp["T"], imp[k])
