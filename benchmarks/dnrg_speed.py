@@ -16,22 +16,16 @@ shells down to T = 1e-10, one BLAS thread. Prints, measured in this run:
   * peak memory of the reverse pass (tracemalloc, in a separate run; goal < 4 GB).
 """
 import argparse
-import time
 import tracemalloc
 
 import autograd.numpy as anp
 import numpy as np
 from autograd import make_jvp
 
+from _timing import timed
 from rglib import nrg
 from rglib.notebook import blas_threads
 from rglib.nrg import ad, thermo
-
-
-def timed(f, *a, **k):
-    t0 = time.perf_counter()
-    out = f(*a, **k)
-    return out, time.perf_counter() - t0
 
 
 def main():
@@ -48,8 +42,8 @@ def main():
 
     shells, t_fwd = timed(nrg.run, ad.model(params), **kw)
     F_last = float(thermo.free_energy(shells[-1]))
-    g, t_rev = timed(ad.gradient, params, **kw)
-    (F_all, dF_all), t_jac = timed(ad.all_shells, params, **kw)
+    g, t_rev = timed(ad.gradient, params, mode="QSz", **kw)
+    (F_all, dF_all), t_jac = timed(ad.all_shells, params, mode="QSz", **kw)   # this engine
     dF_mat = np.stack([dF_all[k] for k in ad.PARAMS], axis=1)
 
     def fd_all():
@@ -89,7 +83,7 @@ def main():
     print(f"  dF/d eps_d on every shell (p-h symmetric: 1): max |AD - 1| = "
           f"{np.max(np.abs(dF_all['eps_d'] - 1)):.1e}, max |FD - 1| = {np.max(np.abs(dF_fd[:, 0] - 1)):.1e}")
     tracemalloc.start()
-    ad.gradient(params, **kw)
+    ad.gradient(params, mode="QSz", **kw)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     tracemalloc.start()

@@ -14,21 +14,15 @@ one BLAS thread. Prints, measured in this run:
   * peak memory (tracemalloc) of the forward A and of the reverse pass.
 """
 import argparse
-import time
 import tracemalloc
 
 import numpy as np
 from autograd import grad, make_jvp
 
+from _timing import timed
 from rglib import nrg
 from rglib.notebook import blas_threads
 from rglib.nrg import spectral
-
-
-def timed(f, *a):
-    t0 = time.perf_counter()
-    out = f(*a)
-    return out, time.perf_counter() - t0
 
 
 def peak_GiB(f, *a):

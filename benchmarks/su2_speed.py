@@ -9,7 +9,10 @@ measured in this run, for every N_keep:
     what NRG Ljubljana gains from the same change);
   * the share of the (Q, S) run spent inside eigh (goal >= 85%);
   * the reverse-mode gradient of the last shell's F with respect to (eps_d, U, Gamma) in
-    the (Q, S) mode, over its forward run (goal <= 3; at the first N_keep only).
+    the (Q, S) mode, over its forward run (goal <= 3; at the first N_keep only);
+  * forward mode: dF_N/d(eps_d, U, Gamma) on every shell in one pass
+    (rglib.nrg.su2_tangent), over the forward run, and against the (Q, 2Sz) forward mode
+    (rglib.nrg.tangent, four directions; at the first N_keep only).
 """
 import argparse
 import time
@@ -17,15 +20,10 @@ import time
 import numpy as np
 from autograd import grad
 
+from _timing import timed
 from rglib import nrg
 from rglib.notebook import blas_threads
-from rglib.nrg import iterate, linalg, su2
-
-
-def timed(f, *a, **k):
-    t0 = time.perf_counter()
-    out = f(*a, **k)
-    return out, time.perf_counter() - t0
+from rglib.nrg import ad, iterate, linalg, su2
 
 
 def main():
@@ -67,6 +65,12 @@ def main():
             x = np.array([-U / 2, U, U / (4 * np.pi)])
             _, t_g = timed(grad(F), x)
             print(f"  reverse gradient (Q, S): {t_g:8.2f} s = {t_g / t_b:5.2f}x its forward run (goal <= 3)")
+            p = {"eps_d": -U / 2, "U": U, "Gamma": U / (4 * np.pi), "B": 0.0}
+            (_, dF_b), t_tb = timed(ad.all_shells, p, mode="QS", **kw)
+            (_, dF_a), t_ta = timed(ad.all_shells, p, mode="QSz", **kw)
+            diff = max(np.max(np.abs(dF_b[k] - dF_a[k])) for k in ad.PARAMS)
+            print(f"  forward mode, all shells, (Q, S):   {t_tb:8.2f} s = {t_tb / t_b:5.2f}x its forward run;"
+                  f" (Q, 2Sz): {t_ta:8.2f} s ({t_ta / t_tb:4.2f}x slower); max |diff| {diff:.1e}")
 
 
 if __name__ == "__main__":

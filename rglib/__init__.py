@@ -32,6 +32,22 @@ def repo_root():
     return Path(__file__).resolve().parents[1]
 
 
+def versions():
+    """Dictionary of the versions that matter for reproducing a run (recorded with
+    trained weights: a chaotic training is bit-reproducible only at equal versions)."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for pkg in ("numpy", "scipy", "autograd", "matplotlib"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:  # pragma: no cover - odd installs
+            out[pkg] = "?"
+    out["rglib"] = __version__
+    return out
+
+
 def data_path(*parts):
     """Path inside the repository's ``data/`` folder."""
     return repo_root().joinpath("data", *parts)

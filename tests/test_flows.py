@@ -224,12 +224,24 @@ def test_stored_hmc_statistics():
 
 def test_stored_models_are_regenerated_from_their_seed():
     """data/flows is made by our own script: retraining model 3 of "cd" from the stored
-    configuration and seed gives the stored network (bit for bit up to BLAS order)."""
+    configuration and seed gives the stored network, bit for bit (up to BLAS order) with
+    the library versions recorded in the file. The training (HMC samples feeding Adam) is
+    chaotic: other NumPy/SciPy/autograd versions change the last bits early and the
+    network later, so there only the statistics are compared: the retrained K_c lies
+    within the stored ensemble's spread (median +- 3 std)."""
+    from rglib import versions
+
     res, record = ensemble.load(data_path("flows", "cd.npz"))
+    assert record["config"] == json.loads(json.dumps(ensemble.config_of(**ensemble.SETTINGS["cd"])))
     seed3 = sweep.task_seeds(record["seed"], len(res))[3]
     r = ensemble.train_one(seed3, **ensemble.SETTINGS["cd"])
-    for a, b in zip(r["params"], res[3]["params"]):
-        for k in a:
-            np.testing.assert_allclose(a[k], b[k], rtol=1e-9, atol=1e-12)
-    assert r["estimates"]["K_c"] == pytest.approx(res[3]["estimates"]["K_c"], abs=1e-9)
-    assert record["config"] == json.loads(json.dumps(ensemble.config_of(**ensemble.SETTINGS["cd"])))
+    now = {k: v for k, v in versions().items() if k != "matplotlib"}
+    then = {k: v for k, v in record.get("versions", {}).items() if k != "matplotlib"}
+    if now == then:
+        for a, b in zip(r["params"], res[3]["params"]):
+            for k in a:
+                np.testing.assert_allclose(a[k], b[k], rtol=1e-9, atol=1e-12)
+        assert r["estimates"]["K_c"] == pytest.approx(res[3]["estimates"]["K_c"], abs=1e-9)
+    else:
+        s = ensemble.summary(res)
+        assert abs(r["estimates"]["K_c"] - s["median"]) < 3 * s["std"], (now, then)

@@ -312,7 +312,8 @@ def test_traced_forward_pass_equals_plain_pass():
 
 def test_structural_primitives_have_right_gradients():
     """assemble, contract and sandwich (rglib.nrg.assemble) against numerical derivatives,
-    reverse and forward mode, to second order (autograd's check_grads)."""
+    reverse and forward mode, to second order (autograd's check_grads), with respect to
+    every array argument (check_grads differentiates only the first unless told)."""
     from autograd.test_util import check_grads
 
     from rglib.nrg.assemble import assemble, contract, sandwich
@@ -320,11 +321,19 @@ def test_structural_primitives_have_right_gradients():
     rng = np.random.default_rng(3)
     Y, a, b = rng.normal(size=(7, 7)), rng.normal(size=(3, 3)), rng.normal(size=(4, 4))
     for k in (0, 2):
-        check_grads(lambda Y, a, b: sandwich(((0, 3), (3, 4)), k, Y, a + a.T, b + b.T),
+        check_grads(lambda Y, a, b: sandwich(((0, 3), (3, 4)), k, Y, a + a.T, b + b.T), (0, 1, 2),
                     modes=["rev", "fwd"], order=2)(Y, a, b)
-    check_grads(lambda d, x: assemble(7, (("diag", 0), ("block", 0, 3)), d, x),
+    check_grads(lambda d, x: assemble(7, (("diag", 0), ("block", 0, 3)), d, x), (0, 1),
                 modes=["rev", "fwd"], order=2)(rng.normal(size=7), rng.normal(size=(3, 4)))
-    check_grads(lambda U, V: contract(((1.0, 0, 3, 4, 3), (-1.0, 3, 3, 0, 3)), 2, 3, U, V),
+    spec = (("diag", 0, 1.5), ("block", 0, 3, -0.7, True))              # coefficients, transposed part
+    check_grads(lambda d, x: assemble(7, spec, d, x), (0, 1),
+                modes=["rev", "fwd"], order=2)(rng.normal(size=7), rng.normal(size=(4, 3)))
+    d, x = rng.normal(size=7), rng.normal(size=(4, 3))
+    H = np.diag(1.5 * d)
+    H[0:3, 3:7] = -0.7 * x.T
+    H[3:7, 0:3] = -0.7 * x
+    np.testing.assert_array_equal(assemble(7, spec, d, x), H)
+    check_grads(lambda U, V: contract(((1.0, 0, 3, 4, 3), (-1.0, 3, 3, 0, 3)), 2, 3, U, V), (0, 1),
                 modes=["rev", "fwd"], order=2)(Y, rng.normal(size=(7, 5)))
 
 

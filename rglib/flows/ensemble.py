@@ -22,7 +22,7 @@ from dataclasses import asdict
 
 import numpy as np
 
-from .. import nn, sweep, validate
+from .. import nn, sweep, validate, versions
 from . import analysis, clusters, network, training
 
 START_A1 = (0.85,)
@@ -103,8 +103,9 @@ def summary(results, key="K_c"):
 
 
 def save(path, results, config, seed):
-    """One .npz: every model's parameters and a JSON record (config, seed, estimates)."""
-    record = {"config": config, "seed": seed,
+    """One .npz: every model's parameters and a JSON record (config, seed, estimates,
+    library versions)."""
+    record = {"config": config, "seed": seed, "versions": versions(),
               "models": [{k: v for k, v in r.items() if k != "params"} for r in results]}
     nn.save(path, {"models": [r["params"] for r in results]},
             meta=json.loads(json.dumps(record, default=float)))

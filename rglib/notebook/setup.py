@@ -11,12 +11,9 @@ collection's plot style, sets NumPy print options, and returns
 ``numpy.random.default_rng(seed)``: the only random generator a notebook should use.
 Nothing here touches ``MPLBACKEND``.
 """
-import platform
-from importlib.metadata import PackageNotFoundError, version
-
 import numpy as np
 
-from .. import __version__, validate
+from .. import validate, versions
 
 #: matplotlib rc settings shared by all notebooks (clear plots at 100 dpi).
 STYLE = {
@@ -46,18 +43,6 @@ def blas_threads(limit=None):
     if limit is not None:
         threadpool_limits(limits=validate.integer("limit", limit, minimum=1), user_api="blas")
     return sorted({p["num_threads"] for p in threadpool_info() if p.get("user_api") == "blas"})
-
-
-def versions():
-    """Dictionary of the versions that matter for reproducing a run."""
-    out = {"python": platform.python_version()}
-    for pkg in ("numpy", "scipy", "autograd", "matplotlib"):
-        try:
-            out[pkg] = version(pkg)
-        except PackageNotFoundError:  # pragma: no cover - odd installs
-            out[pkg] = "?"
-    out["rglib"] = __version__
-    return out
 
 
 def init(seed=0, threads=1, style=True, quiet=False):

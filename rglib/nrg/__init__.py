@@ -6,7 +6,8 @@ K. G. Wilson, RMP 47, 773 (1975); Krishna-murthy, Wilkins & Wilson, PRB 21, 1003
 Reading order: ``chain`` (discretization, Wilson chain) -> ``fock``, ``models`` (first
 shell) -> ``linalg``, ``assemble`` (autograd primitives) -> ``iterate`` (the NRG loop)
 -> ``thermo`` (one shell) -> ``impurity`` (impurity minus bath, averaging) -> ``ad``,
-``tangent`` (derivatives) -> ``spectral`` (A(omega), full density matrix) -> ``flow``
+``tangent`` (derivatives) -> ``su2``, ``su2_tangent`` (the same in (Q, S) multiplet blocks
+at B = 0) -> ``spectral`` (A(omega), full density matrix) -> ``flow``
 (level flow), ``exact``, ``dense`` (references), ``degeneracy`` (the degenerate-eigh
 demonstration).
 """

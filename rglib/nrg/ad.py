@@ -29,7 +29,8 @@ from autograd import grad, jacobian
 
 from .. import validate
 from ..autodiff import is_traced
-from . import chain, tangent
+from . import chain, su2, su2_tangent, tangent
+from .impurity import choose_mode
 from .iterate import run, settings
 from .models import Anderson, Bath
 from .thermo import free_energy as shell_free_energy
@@ -91,11 +92,22 @@ def free_energy(params, shell=-1, T=None, field="impurity", **run_kw):
     return shell_free_energy(shells(params, field, **run_kw)[shell], T)
 
 
-def gradient(params, shell=-1, field="impurity", **run_kw):
-    """dF/d(params) of one shell by reverse mode (one backward pass): dict by name."""
+def gradient(params, shell=-1, field="impurity", mode="auto", **run_kw):
+    """dF/d(params) of one shell by reverse mode (one backward pass): dict by name.
+
+    ``mode`` as in :func:`rglib.nrg.impurity.choose_mode`: at B = 0 (B not being
+    differentiated) the run is in (Q, S) multiplet blocks, where dF/dB = -<S_z> = 0 by
+    symmetry; otherwise, and inside second derivatives (B traced), in (Q, 2Sz) blocks."""
     p = check_params(params)
     if not is_traced(params):
         _guard(1, run_kw)
+        if choose_mode(model(p, field), mode) == "QS":
+            def F3(x):
+                q = dict(p, eps_d=x[0], U=x[1], Gamma=x[2])
+                return su2.free_energy(su2.run(model(q, field), **run_kw)[shell])
+
+            g = grad(F3)(np.array([p["eps_d"], p["U"], p["Gamma"]]))
+            return {"eps_d": float(g[0]), "U": float(g[1]), "Gamma": float(g[2]), "B": 0.0}
     return grad(free_energy)(p, shell, None, field, **run_kw)
 
 
@@ -134,17 +146,32 @@ def first_shell_tangent(params, field="impurity", Lam=2.0, scheme="wilson", A_co
     return np.moveaxis(dH0, -1, 0), dB
 
 
-def all_shells(params, field="impurity", return_shells=False, **run_kw):
+def all_shells(params, field="impurity", return_shells=False, mode="auto", **run_kw):
     """(F, dF): F_N over shells and dF_N/d(param) as a dict of arrays, by forward mode.
 
     With ``return_shells`` also the shells of that same run (e.g. to compare with
     operator expectation values from :func:`rglib.nrg.run` with ``operators=``).
+    ``mode`` as in :func:`rglib.nrg.impurity.choose_mode`: at B = 0 without
+    ``operators`` the run is in (Q, S) multiplet blocks (:mod:`rglib.nrg.su2_tangent`,
+    several times faster), where dF/dB = -<S_z> = 0 by symmetry; otherwise in
+    (Q, 2Sz) blocks (:mod:`rglib.nrg.tangent`). The returned shells are of that mode.
     """
     p = check_params(params)
+    m = model(p, field)
+    qs = choose_mode(m, mode) == "QS"
+    if qs and run_kw.get("operators"):
+        if mode == "QS":
+            raise ValueError("mode: 'QS' does not transport operators; use mode='QSz' or 'auto'")
+        qs = False
     dH0, dB = first_shell_tangent(p, field, run_kw.get("Lam", 2.0), run_kw.get("scheme", "wilson"),
                                   run_kw.get("A_correction"))
-    sh, dF = tangent.run(model(p, field), dH0, dB, **run_kw)
-    F = np.array([float(shell_free_energy(s)) for s in sh])
+    if qs:
+        sh, dF3 = su2_tangent.run(m, dH0[:3], **run_kw)
+        dF = np.concatenate([dF3, np.zeros((len(sh), 1))], axis=1)
+        F = np.array([float(su2.free_energy(s)) for s in sh])
+    else:
+        sh, dF = tangent.run(m, dH0, dB, **run_kw)
+        F = np.array([float(shell_free_energy(s)) for s in sh])
     dF = {k: dF[:, i] for i, k in enumerate(PARAMS)}
     return (F, dF, sh) if return_shells else (F, dF)
 

@@ -19,21 +19,30 @@ def _traced(*xs):
     return any(is_traced(x) for x in xs)
 
 
+def _entry(sp):
+    """A spec entry with its defaults: ("diag", r0, coef) or ("block", r0, c0, coef, transposed)."""
+    if sp[0] == "diag":
+        return sp[0], sp[1], None, (sp[2] if len(sp) > 2 else 1.0), False
+    return sp[0], sp[1], sp[2], (sp[3] if len(sp) > 3 else 1.0), (sp[4] if len(sp) > 4 else False)
+
+
 @primitive
 def assemble(n, spec, *parts):
     """Symmetric n x n matrix from parts placed by ``spec``.
 
-    spec[k] = ("diag", r0) puts the 1-D parts[k] on the diagonal at offset r0;
-    spec[k] = ("block", r0, c0) puts the 2-D parts[k] at (r0, c0) and its transpose
-    at (c0, r0).
+    spec[k] = ("diag", r0[, coef]) puts coef * the 1-D parts[k] on the diagonal at offset
+    r0; spec[k] = ("block", r0, c0[, coef, transposed]) puts X = coef * parts[k] (or its
+    transpose) at (r0, c0) and X^T at (c0, r0). Constant coefficients inside the spec
+    keep the scalings out of the traced graph (one node per block Hamiltonian).
     """
     H = np.zeros((n, n))
     for sp, x in zip(spec, parts):
-        if sp[0] == "diag":
-            i = np.arange(sp[1], sp[1] + len(x))
-            H[i, i] = x
+        kind, r0, c0, coef, tr = _entry(sp)
+        if kind == "diag":
+            i = np.arange(r0, r0 + len(x))
+            H[i, i] = coef * x
         else:
-            r0, c0 = sp[1], sp[2]
+            x = coef * (x.T if tr else x)
             a, b = x.shape
             H[r0:r0 + a, c0:c0 + b] = x
             H[c0:c0 + b, r0:r0 + a] = x.T
@@ -41,16 +50,15 @@ def assemble(n, spec, *parts):
 
 
 def _assemble_vjp(argnum, ans, args, kwargs):
-    spec = args[1]
-    sp, x = spec[argnum - 2], args[argnum]
+    kind, r0, c0, coef, tr = _entry(args[1][argnum - 2])
+    x = args[argnum]
 
     def vjp(g):
-        if sp[0] == "diag":
-            r0 = sp[1]
-            return anp.diag(g[r0:r0 + len(x), r0:r0 + len(x)])
-        r0, c0 = sp[1], sp[2]
-        a, b = x.shape
-        return g[r0:r0 + a, c0:c0 + b] + anp.transpose(g[c0:c0 + b, r0:r0 + a])
+        if kind == "diag":
+            return coef * anp.diag(g[r0:r0 + len(x), r0:r0 + len(x)])
+        a, b = x.shape[::-1] if tr else x.shape
+        gb = g[r0:r0 + a, c0:c0 + b] + anp.transpose(g[c0:c0 + b, r0:r0 + a])
+        return coef * (anp.transpose(gb) if tr else gb)
 
     return vjp
 

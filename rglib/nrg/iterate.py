@@ -207,9 +207,13 @@ def settings(Lam=2.0, N_max=None, T_min=None, N_keep=1000, e_cut=None, beta_bar=
 
 # --- the steps of one shell ----------------------------------------------------------
 
-def truncate(energies, N_keep, e_cut, safeguard):
-    """Number of states to keep per block: lowest N_keep / below e_cut, whole multiplets."""
-    allE = np.sort(np.concatenate([plain(e) for e in energies.values()]))
+def truncate(energies, N_keep, e_cut, safeguard, multiplicity=None):
+    """Number of states to keep per block: lowest N_keep / below e_cut, whole multiplets.
+
+    ``multiplicity`` (optional): {block: states per listed level} (2S + 1 in the (Q, S)
+    mode of :mod:`rglib.nrg.su2`), so that N_keep counts states in either mode."""
+    mult = multiplicity or {}
+    allE = np.sort(np.concatenate([np.repeat(plain(e), mult.get(q, 1)) for q, e in energies.items()]))
     n = len(allE) if N_keep is None else min(N_keep, len(allE))
     thr = allE[n - 1]
     if e_cut is not None:

@@ -34,7 +34,7 @@ import autograd.numpy as anp
 import numpy as np
 from autograd.extend import defjvp, defvjp, primitive
 
-from ..autodiff import plain
+from ..autodiff import is_traced, plain
 
 #: relative gap below which two eigenvalues count as degenerate
 DEGENERACY_TOL = 1e-9
@@ -55,17 +55,33 @@ def eigh(H):
     return w, U
 
 
+def _inverse_gaps(w, k):
+    """F[:, :k] of the module docstring: 1/(w_j - w_i), zero at degeneracies."""
+    deg = degenerate_mask(w)[:, :k]
+    gap = w[None, :k] - w[:, None]                        # w_j - w_i (differentiable)
+    return np.where(deg, 0.0, 1.0) / (gap + np.where(deg, 1.0, 0.0))
+
+
 def _eigh_vjp(ans, H):
     w, U = ans
-    deg = degenerate_mask(w)
-    gap = w[None, :] - w[:, None]                         # w_j - w_i (differentiable)
-    F = np.where(deg, 0.0, 1.0) / (gap + np.where(deg, 1.0, 0.0))
 
     def vjp(g):
         gw, gU = g
-        inner = anp.diag(gw) + F * anp.dot(anp.transpose(U), gU)
-        Hbar = anp.dot(U, anp.dot(inner, anp.transpose(U)))
-        return 0.5 * (Hbar + anp.transpose(Hbar))
+        if is_traced(gw) or is_traced(gU) or is_traced(U):     # higher order: autograd ops
+            F = _inverse_gaps(w, len(w))
+            inner = anp.diag(gw) + F * anp.dot(anp.transpose(U), gU)
+            Hbar = anp.dot(U, anp.dot(inner, anp.transpose(U)))
+            return 0.5 * (Hbar + anp.transpose(Hbar))
+        # First order: the NRG uses only the first k (kept) eigenvector columns, so
+        # U^T gU has k nonzero columns; U diag(gw) U^T + U X U_k^T costs n^3 + 4 n^2 k
+        # multiply-adds instead of 3 n^3.
+        used = np.flatnonzero(np.any(gU != 0.0, axis=0))
+        k = int(used[-1]) + 1 if used.size else 0
+        Hbar = (U * gw) @ U.T
+        if k:
+            X = _inverse_gaps(w, k) * (U.T @ gU[:, :k])
+            Hbar += (U @ X) @ U[:, :k].T
+        return 0.5 * (Hbar + Hbar.T)
 
     return vjp
 

@@ -66,7 +66,7 @@ from autograd.scipy.special import logsumexp
 from .. import validate
 from ..autodiff import is_traced, plain
 from ..progress import progress as progress_bar
-from . import fock
+from . import fock, iterate
 from .assemble import assemble, contract
 from .iterate import Shell, settings
 from .linalg import eigh
@@ -184,26 +184,35 @@ def first_shell(fs, scale):
     return blocks, bases, lowered
 
 
-def first_fdag(fs, vecs, bases, lowered, kept):
-    """Reduced <(Q+1, S') || f_0^+ || (Q, S)> between kept first-shell multiplets,
-    {(source block, target block): kept_t x kept_s}."""
+def first_fdag_matrices(fs, bases, lowered):
+    """Reduced <(Q+1, S')||f_0^+||(Q, S)> in the representatives' bases of the first
+    shell (before diagonalization): {(source block, target block): matrix}."""
     out = {}
-    for (Q, S), U in vecs.items():
+    for (Q, S) in bases:
         for Sa in (S + 1, S - 1):
             qa = (Q + 1, Sa)
-            if qa not in vecs or Sa < 0:
+            if qa not in bases or Sa < 0:
                 continue
             for sig, two_sig in ((0, 1), (1, -1)):
                 Mb = Sa - two_sig
                 den = cg(S, Mb, 1, two_sig, Sa, Sa)
                 if abs(Mb) > S or abs(den) < 1e-12:
                     continue
-                Ra = bases[qa]                              # the S_z = S' representatives
-                Lb = lowered[(Q, S, Mb)]                    # the source at S_z = Mb
-                M = Ra.T @ fs.fdag0[sig] @ Lb / den
-                out[((Q, S), qa)] = anp.dot(anp.transpose(vecs[qa][:, :kept[qa]]),
-                                            anp.dot(M, U[:, :kept[(Q, S)]]))
+                # <S' S'| f^+_sig |S Mb> = <S Mb; 1/2 sig|S' S'> <S'||f^+||S>
+                out[((Q, S), qa)] = bases[qa].T @ fs.fdag0[sig] @ lowered[(Q, S, Mb)] / den
                 break
+    return out
+
+
+def first_fdag(fs, vecs, bases, lowered, kept, right=None):
+    """Reduced <(Q+1, S') || f_0^+ || (Q, S)> between kept first-shell multiplets,
+    {(source block, target block): kept_t x kept_s}: Ua^T M Ub with Ua from ``vecs``
+    and Ub from ``right`` (default ``vecs``; bilinear, so tangents enter either side)."""
+    right = vecs if right is None else right
+    out = {}
+    for (qb, qa), M in first_fdag_matrices(fs, bases, lowered).items():
+        out[(qb, qa)] = anp.dot(anp.transpose(vecs[qa][:, :kept[qa]]),
+                                anp.dot(M, right[qb][:, :kept[qb]]))
     return out
 
 
@@ -226,8 +235,8 @@ def grow(E, F, t, Lam):
         segs = sorted(segs, key=lambda x: (x[1], x[0]))
         dims = [len(E[q]) for q, _ in segs]
         offs = np.concatenate([[0], np.cumsum(dims)]).astype(int)
-        diag = [sqL * E[q] for q, _ in segs]
-        off_diag = {}
+        # off-diagonal parts: (a, b, coefficient, reduced matrix, transposed)
+        parts = []
         for a, (qa, ta) in enumerate(segs):
             for b, (qb, tb) in enumerate(segs):
                 # f^+_N f_{N+1}: old charge up by one, site charge down by one
@@ -236,31 +245,38 @@ def grow(E, F, t, Lam):
                 if (qb, qa) not in F:
                     continue
                 c = hop_coefficient(qb[1], tb, qa[1], ta, qn[1])
-                if c == 0.0:
-                    continue
-                blk = (t * c) * F[(qb, qa)]
-                if a < b:
-                    off_diag[a, b] = blk
-                else:
-                    off_diag[b, a] = anp.transpose(blk)
+                if c != 0.0:
+                    parts.append((min(a, b), max(a, b), c, F[(qb, qa)], a > b))
         n = int(offs[-1])
         if traced:
-            spec = tuple([("diag", int(offs[a])) for a in range(len(segs))]
-                         + [("block", int(offs[a]), int(offs[b])) for a, b in off_diag])
-            H = assemble(n, spec, *diag, *off_diag.values())
+            # one primitive per block; the constant scalings ride in its spec unless the
+            # hopping t itself is traced
+            if is_traced(t):
+                blks = [(t * c) * M for _, _, c, M, _ in parts]
+                coefs = [1.0] * len(parts)
+            else:
+                blks = [M for _, _, _, M, _ in parts]
+                coefs = [t * c for _, _, c, _, _ in parts]
+            spec = tuple([("diag", int(offs[a]), sqL) for a in range(len(segs))]
+                         + [("block", int(offs[a]), int(offs[b]), cf, tr)
+                            for (a, b, _, _, tr), cf in zip(parts, coefs)])
+            H = assemble(n, spec, *[E[q] for q, _ in segs], *blks)
         else:
             H = np.zeros((n, n))
-            H[np.diag_indices(n)] = np.concatenate(diag)
-            for (a, b), blk in off_diag.items():
+            H[np.diag_indices(n)] = sqL * np.concatenate([E[q] for q, _ in segs])
+            for a, b, c, M, tr in parts:
+                blk = (t * c) * (M.T if tr else M)
                 H[offs[a]:offs[a + 1], offs[b]:offs[b + 1]] = blk
-                H[offs[b]:offs[b + 1], offs[a]:offs[a + 1]] = np.transpose(blk)
+                H[offs[b]:offs[b + 1], offs[a]:offs[a + 1]] = blk.T
         blocks[qn] = H
         segments[qn] = [(q, ti, int(offs[k]), dims[k]) for k, (q, ti) in enumerate(segs)]
     return blocks, segments
 
 
-def next_fdag(vecs, segments, kept):
-    """Reduced <q'||f^+_{N+1}||q> between the kept multiplets of shell N+1."""
+def next_fdag(vecs, segments, kept, right=None):
+    """Reduced <q'||f^+_{N+1}||q> between the kept multiplets of shell N+1 (target-side
+    eigenvectors from ``vecs``, source side from ``right``, default ``vecs``)."""
+    right = vecs if right is None else right
     out = {}
     for qb, segs_b in segments.items():
         for Spa in (qb[1] + 1, qb[1] - 1):
@@ -278,7 +294,7 @@ def next_fdag(vecs, segments, kept):
                         off_a, d_a = where_a[(q, ta)]
                         terms.append((c, off_a, d_a, off, d))
             if terms:
-                out[(qb, qa)] = contract(tuple(terms), kept[qa], kept[qb], vecs[qa], vecs[qb])
+                out[(qb, qa)] = contract(tuple(terms), kept[qa], kept[qb], vecs[qa], right[qb])
     return out
 
 
@@ -286,13 +302,7 @@ def truncate(E, N_keep, e_cut, safeguard):
     """Multiplets to keep per block: the lowest N_keep *states* (2S + 1 per multiplet) by
     the threshold rule of :func:`rglib.nrg.iterate.truncate`, so that both modes keep the
     same states."""
-    allE = np.sort(np.concatenate([np.repeat(plain(e), q[1] + 1) for q, e in E.items()]))
-    n = len(allE) if N_keep is None else min(N_keep, len(allE))
-    thr = allE[n - 1]
-    if e_cut is not None:
-        thr = min(thr, e_cut)
-    thr = thr + safeguard * max(1.0, abs(thr))
-    return {q: int(np.searchsorted(plain(e), thr, side="right")) for q, e in E.items()}
+    return iterate.truncate(E, N_keep, e_cut, safeguard, {q: q[1] + 1 for q in E})
 
 
 def diagonalize(blocks):
