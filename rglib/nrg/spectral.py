@@ -292,7 +292,8 @@ def memory_GiB(N_max, N_keep):
     """Estimated peak memory of :func:`poles`: every shell's eigenvectors and d matrices,
     measured 1.06 GiB for 55 shells at N_keep = 1000 (``benchmarks/spectral_speed.py``),
     i.e. 20 MiB per shell, as N_keep^2 (untruncated: the 4^(N+2) states of the last shell).
-    A reverse pass keeps about 4x that (4.25 GiB measured)."""
+    A reverse pass keeps about 2.5x that (2.67 GiB measured; its VJPs recompute the pole
+    positions and the eigh VJP works on the kept columns)."""
     n = N_keep if N_keep is not None else 4 ** min(N_max + 2, 14)
     return (N_max + 1) * 0.02 * (n / 1000.0) ** 2
 
@@ -321,9 +322,9 @@ def poles(model, T=0.0, sigma="up", Lam=2.0, N_keep=1000, T_min=None, N_max=None
         T_min = T / 20.0
     cfg = settings(Lam, N_max, T_min, N_keep, None, 2.0, z, scheme, A_correction, safeguard)
     traced = any(is_traced(getattr(model, k, 0.0)) for k in ("eps_d", "U", "Gamma", "B"))
-    validate.budget("N_keep", (4.0 if traced else 1.0) * memory_GiB(cfg.N_max, cfg.N_keep), "GiB",
+    validate.budget("N_keep", (2.6 if traced else 1.0) * memory_GiB(cfg.N_max, cfg.N_keep), "GiB",
                     "the memory of the eigenvectors of every shell (FDM)"
-                    + (" kept 4x by the reverse pass" if traced else ""))
+                    + (" kept 2.6x by the reverse pass" if traced else ""))
     col = _Collector(op)
     run(model, Lam=Lam, N_max=N_max, T_min=T_min, N_keep=N_keep, z=z, scheme=scheme,
         A_correction=A_correction, safeguard=safeguard, progress=progress, observer=col)
