@@ -1,8 +1,9 @@
 # rglib: the two commands of the README, plus helpers.
 #   make reproduce   set up .venv if needed, run every notebook at paper parameters,
 #                    write build/REPRODUCTION.md (+ executed notebooks, PNG figures)
-#   make test        set up .venv if needed, run unit tests, the notebooks at quick
-#                    parameters (papermill), in JupyterLab in Chromium, then nbval
+#   make test        set up .venv if needed, run unit tests beside the notebooks at quick
+#                    parameters (papermill), then nbval beside the notebooks in JupyterLab
+#                    in Chromium
 # Needs only Python >= 3.11 with venv and pip, and make.
 
 PYTHON ?= python3
@@ -28,10 +29,23 @@ $(STAMP): pyproject.toml | $(VPY)
 reproduce: $(STAMP)
 	$(VPY) -m rglib.harness.reproduce
 
+# Two lanes on the two cores: the unit tests (log: build/unit-tests.log) beside the notebooks
+# at quick parameters; then nbval over the executed notebooks beside the browser test. Every
+# stage's exit status counts; the logs of the background stages are printed at the end.
+UNIT_TESTS := tests --ignore=tests/test_notebooks.py --ignore=tests/browser
+
 test: $(STAMP) browser
-	rm -rf build/test-notebooks build/screens build/browser-ran
-	$(VPY) -m pytest
-	$(VPY) -m pytest $(NBVAL_OPTS) build/test-notebooks
+	rm -rf build/test-notebooks build/screens build/browser-ran build/unit-tests.log build/nbval.log
+	mkdir -p build
+	@$(VPY) -m pytest $(UNIT_TESTS) > build/unit-tests.log 2>&1 & u=$$!; \
+	$(VPY) -m pytest tests/test_notebooks.py; n=$$?; \
+	$(VPY) -m pytest $(NBVAL_OPTS) build/test-notebooks > build/nbval.log 2>&1 & v=$$!; \
+	$(VPY) -m pytest tests/browser; b=$$?; \
+	wait $$u; u=$$?; wait $$v; v=$$?; \
+	echo "== unit tests (build/unit-tests.log)"; cat build/unit-tests.log; \
+	echo "== nbval (build/nbval.log)"; cat build/nbval.log; \
+	echo "exit status: unit tests $$u, notebooks $$n, browser $$b, nbval $$v"; \
+	[ $$u -eq 0 ] && [ $$n -eq 0 ] && [ $$b -eq 0 ] && [ $$v -eq 0 ]
 
 # The browser test needs Debian's Chromium: installed here in CI (apt, as root); elsewhere
 # the test says what is missing and is skipped (.ci/run fails in CI if it did not run).

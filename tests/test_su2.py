@@ -129,6 +129,9 @@ def test_forward_mode_all_shells_equals_the_abelian_mode_and_finite_differences(
     _, dF = su2_tangent.run(nrg.Kondo(J), dH0, **kw)
     fd = _fd_shells(lambda v: nrg.Kondo(v[0]), np.array([J]), np.array([1.0]), kw)
     np.testing.assert_allclose(dF[:, 0], fd, rtol=1e-6, atol=1e-8)
+    from autograd import grad                                   # and reverse mode in J
+    g = grad(lambda j: su2.free_energy(su2.run(nrg.Kondo(j), **kw)[-1]))(J)
+    assert g == pytest.approx(dF[-1, 0], rel=1e-10)
 
 
 def test_forward_mode_refuses_directions_that_break_su2():
