@@ -218,6 +218,22 @@ def first_fdag(fs, vecs, bases, lowered, kept, right=None):
 
 # --- one step -------------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=None)
+def _couplings(Sp, segs):
+    """(a, b, c_hop) for the segments (old block, site multiplet) of a new block of spin
+    Sp joined by f^+_N f_{N+1}: old charge up by one, site charge down by one. Depends
+    on labels only, so it is computed once per kind of block."""
+    out = []
+    for a, (qa, ta) in enumerate(segs):
+        for b, (qb, tb) in enumerate(segs):
+            if qa[0] != qb[0] + 1 or SITE_MULTIPLETS[ta][0] != SITE_MULTIPLETS[tb][0] - 1:
+                continue
+            c = hop_coefficient(qb[1], tb, qa[1], ta, Sp)
+            if c != 0.0:
+                out.append((a, b, c))
+    return tuple(out)
+
+
 def grow(E, F, t, Lam):
     """Block Hamiltonians of shell N+1 in (Q, 2S) from the kept multiplets of shell N.
 
@@ -232,22 +248,15 @@ def grow(E, F, t, Lam):
     traced = is_traced(t) or any(is_traced(v) for v in E.values()) or any(is_traced(m) for m in F.values())
     blocks, segments = {}, {}
     for qn, segs in targets.items():
-        segs = sorted(segs, key=lambda x: (x[1], x[0]))
+        segs = tuple(sorted(segs, key=lambda x: (x[1], x[0])))
         dims = [len(E[q]) for q, _ in segs]
-        offs = np.concatenate([[0], np.cumsum(dims)]).astype(int)
+        offs = [0]
+        for d in dims:
+            offs.append(offs[-1] + d)
         # off-diagonal parts: (a, b, coefficient, reduced matrix, transposed)
-        parts = []
-        for a, (qa, ta) in enumerate(segs):
-            for b, (qb, tb) in enumerate(segs):
-                # f^+_N f_{N+1}: old charge up by one, site charge down by one
-                if qa[0] != qb[0] + 1 or SITE_MULTIPLETS[ta][0] != SITE_MULTIPLETS[tb][0] - 1:
-                    continue
-                if (qb, qa) not in F:
-                    continue
-                c = hop_coefficient(qb[1], tb, qa[1], ta, qn[1])
-                if c != 0.0:
-                    parts.append((min(a, b), max(a, b), c, F[(qb, qa)], a > b))
-        n = int(offs[-1])
+        parts = [(min(a, b), max(a, b), c, F[(segs[b][0], segs[a][0])], a > b)
+                 for a, b, c in _couplings(qn[1], segs) if (segs[b][0], segs[a][0]) in F]
+        n = offs[-1]
         if traced:
             # one primitive per block; the constant scalings ride in its spec unless the
             # hopping t itself is traced
@@ -257,19 +266,19 @@ def grow(E, F, t, Lam):
             else:
                 blks = [M for _, _, _, M, _ in parts]
                 coefs = [t * c for _, _, c, _, _ in parts]
-            spec = tuple([("diag", int(offs[a]), sqL) for a in range(len(segs))]
-                         + [("block", int(offs[a]), int(offs[b]), cf, tr)
+            spec = tuple([("diag", offs[a], sqL) for a in range(len(segs))]
+                         + [("block", offs[a], offs[b], cf, tr)
                             for (a, b, _, _, tr), cf in zip(parts, coefs)])
             H = assemble(n, spec, *[E[q] for q, _ in segs], *blks)
         else:
             H = np.zeros((n, n))
-            H[np.diag_indices(n)] = sqL * np.concatenate([E[q] for q, _ in segs])
+            H.flat[::n + 1] = sqL * np.concatenate([E[q] for q, _ in segs])
             for a, b, c, M, tr in parts:
-                blk = (t * c) * (M.T if tr else M)
-                H[offs[a]:offs[a + 1], offs[b]:offs[b + 1]] = blk
+                blk = H[offs[a]:offs[a + 1], offs[b]:offs[b + 1]]
+                np.multiply(M.T if tr else M, t * c, out=blk)       # in place, no temporary
                 H[offs[b]:offs[b + 1], offs[a]:offs[a + 1]] = blk.T
         blocks[qn] = H
-        segments[qn] = [(q, ti, int(offs[k]), dims[k]) for k, (q, ti) in enumerate(segs)]
+        segments[qn] = [(q, ti, offs[k], dims[k]) for k, (q, ti) in enumerate(segs)]
     return blocks, segments
 
 
