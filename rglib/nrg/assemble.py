@@ -10,7 +10,7 @@ Forward-mode rules (for autograd's ``make_jvp``) follow from linearity.
 """
 import autograd.numpy as anp
 import numpy as np
-from autograd.extend import def_linear, defjvp_argnum, defvjp_argnum, primitive
+from autograd.extend import def_linear, defjvp_argnum, defjvp_argnums, defvjp_argnum, primitive
 
 from ..autodiff import is_traced
 
@@ -66,14 +66,16 @@ def _assemble_vjp(argnum, ans, args, kwargs):
 defvjp_argnum(assemble, _assemble_vjp)
 
 
-def _assemble_jvp(argnum, g, ans, args, kwargs):
-    # linear in the parts jointly: the tangent of part k placed alone
+def _assemble_jvp(argnums, gs, ans, args, kwargs):
+    # linear in the parts jointly: all tangents placed in one matrix (zeros for the
+    # parts that carry none), not one n x n matrix per traced part
     n, spec, parts = args[0], args[1], args[2:]
-    k = argnum - 2
-    return assemble(n, spec, *[g if i == k else np.zeros(np.shape(p)) for i, p in enumerate(parts)])
+    tangent = dict(zip(argnums, gs))
+    return assemble(n, spec, *[tangent[i + 2] if i + 2 in tangent else np.zeros(np.shape(p))
+                               for i, p in enumerate(parts)])
 
 
-defjvp_argnum(assemble, _assemble_jvp)
+defjvp_argnums(assemble, _assemble_jvp)
 
 
 @primitive
