@@ -156,6 +156,10 @@ def test_all_shells_auto_mode_is_multiplets_and_agrees_with_the_abelian_mode():
     np.testing.assert_allclose(F, Fa, rtol=0, atol=1e-12)
     for k in ad.PARAMS:
         np.testing.assert_allclose(dF[k], dFa[k], rtol=0, atol=1e-10, err_msg=k)
+    g, ga = ad.gradient(p, **kw), ad.gradient(p, mode="QSz", **kw)  # reverse mode, both modes
+    for k in ad.PARAMS:
+        assert g[k] == pytest.approx(dF[k][-1], rel=1e-9, abs=1e-12)
+        assert ga[k] == pytest.approx(dF[k][-1], rel=1e-9, abs=1e-12)
 
 
 def test_chi_from_multiplet_traces_equals_the_abelian_AD_second_derivative():
