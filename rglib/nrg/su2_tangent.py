@@ -26,6 +26,7 @@ import numpy as np
 from ..autodiff import plain
 from . import su2
 from .iterate import Shell, settings
+from .tangent import block_tangents
 from .linalg import eigh_jvp
 
 
@@ -99,10 +100,7 @@ def run(model, dH0, Lam=2.0, N_max=None, T_min=None, N_keep=1000, e_cut=None, be
         E0 = E0 + e_min * scale
         kept = {q: len(e) for q, e in E.items()} if last else su2.truncate(
             E, cfg.N_keep, cfg.e_cut, cfg.safeguard)
-        dE, dvecs = {}, {}
-        for q in E:
-            dH = np.stack([db[q] for db in dblocks])
-            dE[q], dvecs[q] = eigh_jvp(E[q] + e_min, vecs[q], dH, k=0 if last else kept[q])
+        dE, dvecs = block_tangents(E, e_min, vecs, dblocks, kept, last)
         if not last:
             F = su2.next_fdag(vecs, segments, kept)
             dF_op = _fdag_tangent(vecs, dvecs, segments, kept, P)

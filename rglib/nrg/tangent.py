@@ -24,6 +24,16 @@ from . import iterate
 from .linalg import eigh_jvp
 
 
+def block_tangents(E, e_min, vecs, dblocks, kept, last):
+    """Eigenvalue and kept-eigenvector tangents of every block of one shell, for the
+    tangent blocks ``dblocks`` (one dict per direction); no vectors on the last shell."""
+    dE, dvecs = {}, {}
+    for q in E:
+        dH = np.stack([db[q] for db in dblocks])
+        dE[q], dvecs[q] = eigh_jvp(E[q] + e_min, vecs[q], dH, k=0 if last else kept[q])
+    return dE, dvecs
+
+
 def _tangent_shift(dE, q_min):
     """Tangents of E - e_min (e_min = lowest eigenvalue, in block q_min)."""
     return {q: d - dE[q_min][:, :1] for q, d in dE.items()}
@@ -85,10 +95,7 @@ def run(model, dH0, dB, Lam=2.0, N_max=None, T_min=None, N_keep=1000, e_cut=None
         E0 = E0 + e_min * scale
         kept = {q: len(e) for q, e in E.items()} if last else iterate.truncate(
             E, cfg.N_keep, cfg.e_cut, cfg.safeguard)
-        dE, dvecs = {}, {}
-        for q in E:
-            dH = np.stack([db[q] for db in dblocks])
-            dE[q], dvecs[q] = eigh_jvp(E[q] + e_min, vecs[q], dH, k=0 if last else kept[q])
+        dE, dvecs = block_tangents(E, e_min, vecs, dblocks, kept, last)
         dE0 = dE0 + dE[q_min][:, 0] * scale
         dE = _tangent_shift(dE, q_min)
         if not last:
