@@ -99,20 +99,24 @@ def _eigh_jvp_rule(g, ans, H):
 defjvp(eigh, _eigh_jvp_rule)
 
 
-def eigh_jvp(w, U, dH, k=None):
+def eigh_jvp(w, U, dH, k=None, full=False):
     """Forward-mode tangent of eigh for tangent matrices dH (shape (P, n, n)).
 
     Returns (dw, dU_k): eigenvalue tangents (P, n) and tangents of the first k
     eigenvector columns (P, n, k), with the same degeneracy rule as the VJP:
-    dU = U (F o U^T dH U).
+    dU = U X, X = F o U^T dH U. With ``full`` also X itself (P, n, n; antisymmetric,
+    zero between degenerate states), the generator of the rotation of all columns.
     """
     n = len(w)
     k = n if k is None else k
     deg = degenerate_mask(w)
     gap = w[None, :] - w[:, None]
-    F = np.where(deg, 0.0, 1.0 / np.where(deg, 1.0, gap))[:, :k]
-    X = np.matmul(dH, U)                                   # (P, n, n)
-    dw = np.einsum("ij,pij->pj", U, X)
-    G = np.matmul(U.T, X[:, :, :k])                        # (P, n, k)
-    dU = np.matmul(U, F[None] * G)
+    F = np.where(deg, 0.0, 1.0 / np.where(deg, 1.0, gap))
+    HU = np.matmul(dH, U)                                  # (P, n, n)
+    dw = np.einsum("ij,pij->pj", U, HU)
+    if full:
+        X = F[None] * np.matmul(U.T, HU)                   # (P, n, n)
+        return dw, np.matmul(U, X[:, :, :k]), X
+    G = np.matmul(U.T, HU[:, :, :k])                       # (P, n, k)
+    dU = np.matmul(U, F[None, :, :k] * G)
     return dw, dU

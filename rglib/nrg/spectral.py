@@ -105,10 +105,14 @@ def op_first(M, vecs, idx, op):
     return out
 
 
-def op_next(D_prev, kept_prev, vecs, segments, op):
+def op_next(D_prev, kept_prev, vecs, segments, op, left=None):
     """<i|O|j> between all eigenstates of shell N+1 from the kept blocks of shell N:
     <r's'|O|rs> = delta_{ss'} (+-1)^{n_s} <r'|O|r>, the sign for a fermionic O, which
-    anticommutes with the n_s creators that make the site state s."""
+    anticommutes with the n_s creators that make the site state s. ``D_prev`` may carry
+    a leading axis of tangent directions; ``vecs`` may hold only some columns (e.g. the
+    kept ones) of the eigenvectors, and ``left`` (default ``vecs``) other columns for the
+    target (bra) side."""
+    left = vecs if left is None else left
     out = {}
     for q, segs in segments.items():
         qt = op.target(q)
@@ -121,10 +125,10 @@ def op_next(D_prev, kept_prev, vecs, segments, op):
             if (qot, s) not in where_t or qo not in D_prev:
                 continue
             off_t, dim_t = where_t[(qot, s)]
-            M = D_prev[qo][:kept_prev[qot], :kept_prev[qo]]
+            M = D_prev[qo][..., :kept_prev[qot], :kept_prev[qo]]
             sign = (-1.0) ** int(fock.SITE_N[s]) if op.fermionic else 1.0
-            term = sign * anp.dot(anp.transpose(vecs[qt][off_t:off_t + dim_t]),
-                                  anp.dot(M, vecs[q][off:off + dim]))
+            term = sign * anp.matmul(anp.transpose(left[qt][off_t:off_t + dim_t]),
+                                     anp.matmul(M, vecs[q][off:off + dim]))
             acc = term if acc is None else acc + term
         if acc is not None:
             out[q] = acc
@@ -151,7 +155,7 @@ class _Collector:
                             "vecs": vecs, "layout": layout, "D": D})
 
 
-def _discarded_weights(sh, T):
+def discarded_weights(sh, T):
     """rho^DD of every shell: {block: weights of its discarded states} (sum 1 overall)."""
     last = len(sh) - 1
     if T == 0.0:                       # the ground multiplet of the last shell
@@ -177,7 +181,7 @@ def _discarded_weights(sh, T):
 def conjugate(spec, k, Y, R, p):
     r"""Y_s M Y_s^T for every row segment s = (offset, dim) of ``spec`` (flat, one after
     the other), with M = blockdiag(R, diag(p)): the kept density matrix R of the first k
-    eigenstates and the weights p of the discarded ones. What :func:`_kept_density` needs
+    eigenstates and the weights p of the discarded ones. What :func:`kept_density` needs
     per block, as one primitive instead of a dozen traced operations per segment."""
     out = []
     for o, d in spec:
@@ -244,7 +248,7 @@ def _conjugate_jvp(argnum, g, ans, args, kwargs):
 defjvp_argnum(conjugate, _conjugate_jvp)
 
 
-def _kept_density(sh, pD):
+def kept_density(sh, pD):
     """rho^KK of every shell, backwards from the last: {block: kept x kept matrix}."""
     last = len(sh) - 1
     rhoK = [None] * (last + 1)
@@ -298,6 +302,19 @@ def memory_GiB(N_max, N_keep):
     return (N_max + 1) * 0.02 * (n / 1000.0) ** 2
 
 
+def check_request(T, operator, sigma, T_min, N_max):
+    """(T, :class:`Operator`, T_min) of a request for poles, checked (ValueError naming
+    the parameter); T_min defaults to T/20 at T > 0 and is required at T = 0 (or N_max)."""
+    T = float(validate.nonnegative("T", T))
+    op = {"d": None, "Sz_d": SZ_D}[validate.one_of("operator", operator, ("d", "Sz_d"))]
+    op = op or d_operator(SIGMAS[validate.one_of("sigma", sigma, tuple(SIGMAS))])
+    if T_min is None and N_max is None:
+        if T == 0.0:
+            raise ValueError("T_min: give the lowest energy to resolve (or N_max) at T = 0")
+        T_min = T / 20.0
+    return T, op, T_min
+
+
 def poles(model, T=0.0, sigma="up", Lam=2.0, N_keep=1000, T_min=None, N_max=None, z=1.0,
           scheme="wilson", A_correction=None, safeguard=1e-6, progress=None, operator="d"):
     """Discrete FDM spectral weights of d_sigma: {"omega": [positions], "weight": [weights]}
@@ -313,13 +330,7 @@ def poles(model, T=0.0, sigma="up", Lam=2.0, N_keep=1000, T_min=None, N_max=None
     (bosonic: weights (p_i - p_j) |<i|S_z|j>|^2, odd in omega, summing to 0;
     :func:`spin_susceptibility`); ``sigma`` is then not used.
     """
-    T = float(validate.nonnegative("T", T))
-    op = {"d": None, "Sz_d": SZ_D}[validate.one_of("operator", operator, ("d", "Sz_d"))]
-    op = op or d_operator(SIGMAS[validate.one_of("sigma", sigma, tuple(SIGMAS))])
-    if T_min is None and N_max is None:
-        if T == 0.0:
-            raise ValueError("T_min: give the lowest energy to resolve (or N_max) at T = 0")
-        T_min = T / 20.0
+    T, op, T_min = check_request(T, operator, sigma, T_min, N_max)
     cfg = settings(Lam, N_max, T_min, N_keep, None, 2.0, z, scheme, A_correction, safeguard)
     traced = any(is_traced(getattr(model, k, 0.0)) for k in ("eps_d", "U", "Gamma", "B"))
     validate.budget("N_keep", (2.6 if traced else 1.0) * memory_GiB(cfg.N_max, cfg.N_keep), "GiB",
@@ -329,8 +340,8 @@ def poles(model, T=0.0, sigma="up", Lam=2.0, N_keep=1000, T_min=None, N_max=None
     run(model, Lam=Lam, N_max=N_max, T_min=T_min, N_keep=N_keep, z=z, scheme=scheme,
         A_correction=A_correction, safeguard=safeguard, progress=progress, observer=col)
     sh = col.shells
-    pD = _discarded_weights(sh, T)
-    rhoK = _kept_density(sh, pD)
+    pD = discarded_weights(sh, T)
+    rhoK = kept_density(sh, pD)
     om, wt = [], []
     for N, s in enumerate(sh):
         o, w = _shell_poles(s, pD[N], rhoK[N], op, N == len(sh) - 1)
@@ -429,42 +440,82 @@ def _bin_poles_jvp_o(g, ans, o, w, geom, nbins):
 defjvp(bin_poles, _bin_poles_jvp_o, lambda g, ans, o, w, geom, nbins: bin_poles(o, g, geom, nbins))
 
 
+def bin_tangents(o, w, do, dw, geom, nbins):
+    """Binned weights of one region (:func:`bin_poles`) and their tangents for P
+    directions at once: do, dw of shape (P, len(o)); returns (h, dh (P, nbins))."""
+    sel, u, du = _region(o, geom)
+    P = len(do)
+    if not len(sel):
+        return np.zeros(nbins), np.zeros((P, nbins))
+    i, c, dc = _spline(u)
+    ws = w[sel]
+    a, b = ws * du * do[:, sel], dw[:, sel]
+    idx = np.concatenate([i - 1, i, i + 1])
+    vals = np.concatenate([a * dc[k] + b * c[k] for k in range(3)], axis=1)     # (P, 3 m)
+    stride = max(nbins, int(idx.max()) + 1)
+    dh = np.bincount((np.arange(P)[:, None] * stride + idx[None, :]).ravel(), weights=vals.ravel(),
+                     minlength=P * stride).reshape(P, stride)[:, :nbins]
+    return _bin(i, c, ws, nbins), dh
+
+
 def broaden(p, omega, b=B_DEFAULT, omega0=None):
     """A(omega) on the frequencies ``omega`` from :func:`poles` ``p``.
 
     b: log-Gaussian width; omega0: below it, Gaussians of width omega0 (default: the
     temperature, or the last shell's energy scale at T = 0).
     """
-    b = float(validate.in_range("b", b, 0.05, 2.0))
-    omega = np.asarray(omega, float)
-    if omega.ndim != 1 or not np.all(np.isfinite(omega)):
-        raise ValueError("omega must be a 1-D array of finite frequencies")
+    b, omega = check_broadening(b, omega)
     if omega0 is None:
         omega0 = p["T"] if p["T"] > 0 else p["scale_last"]
     omega0 = float(validate.positive("omega0", omega0))
     pieces = [(o, w, np.asarray(plain(o))) for o, w in zip(p["omega"], p["weight"])]
+    top = {}
+    for side in (1, -1):
+        far = [np.max(np.log(side * op[side * op >= omega0])) for _, _, op in pieces
+               if np.any(side * op >= omega0)]
+        top[side] = float(max(far)) if far else None
     A = 0.0
+    for geom, nb, K in regions(omega, b, omega0, top):
+        side = geom[0]
+        sel = [(o, w) for o, w, op in pieces
+               if np.any(side * op >= omega0 if side else np.abs(op) < omega0)]
+        if sel:
+            A = A + anp.dot(K, sum(bin_poles(o, w, geom, nb) for o, w in sel))
+    return A
+
+
+def check_broadening(b, omega):
+    """``b`` and ``omega`` of :func:`broaden`, checked (ValueError naming them)."""
+    b = float(validate.in_range("b", b, 0.05, 2.0))
+    omega = np.asarray(omega, float)
+    if omega.ndim != 1 or not np.all(np.isfinite(omega)):
+        raise ValueError("omega must be a 1-D array of finite frequencies")
+    return b, omega
+
+
+def regions(omega, b, omega0, top):
+    """The binning regions of :func:`broaden`: [(geom, number of bins, kernel)], the
+    kernel being the (len(omega), bins) matrix from binned weights to A(omega).
+
+    Two log grids (spacing b/16 in ln|omega'|) for the poles with +-omega' >= omega0,
+    present when ``top[side]`` (the largest ln|omega'| of that side, or an upper bound
+    of it) is not None, with log-Gaussian kernels; then a linear grid (spacing
+    omega0/16) for |omega'| < omega0 with Gaussians of width omega0."""
+    out = []
     delta = b / 16.0
     L0 = math.log(omega0) - delta
     for side in (1, -1):
-        sel = [(o, w) for o, w, op in pieces if np.any(side * op >= omega0)]
-        if not sel:
+        if top.get(side) is None:
             continue
-        top = max(float(np.max(np.log(side * op[side * op >= omega0]))) for _, _, op in pieces
-                  if np.any(side * op >= omega0))
-        nb = int(math.ceil((top - L0) / delta)) + 3
-        h = sum(bin_poles(o, w, (side, omega0, L0, delta), nb) for o, w in sel)
+        nb = max(int(math.ceil((top[side] - L0) / delta)) + 3, 3)
         centers = side * np.exp(L0 + delta * np.arange(nb))
-        A = A + anp.dot(log_gaussian(omega, centers, b), h)
-    sel = [(o, w) for o, w, op in pieces if np.any(np.abs(op) < omega0)]
-    if sel:
-        dl = omega0 / 16.0
-        nb = int(math.ceil(2 * omega0 / dl)) + 4
-        h = sum(bin_poles(o, w, (0, omega0, 0.0, dl), nb) for o, w in sel)
-        centers = -omega0 + dl * (np.arange(nb) - 2.0)
-        G = np.exp(-((omega[:, None] - centers[None, :]) / omega0) ** 2) / (omega0 * math.sqrt(math.pi))
-        A = A + anp.dot(G, h)
-    return A
+        out.append(((side, omega0, L0, delta), nb, log_gaussian(omega, centers, b)))
+    dl = omega0 / 16.0
+    nb = int(math.ceil(2 * omega0 / dl)) + 4
+    centers = -omega0 + dl * (np.arange(nb) - 2.0)
+    G = np.exp(-((omega[:, None] - centers[None, :]) / omega0) ** 2) / (omega0 * math.sqrt(math.pi))
+    out.append(((0, omega0, 0.0, dl), nb, G))
+    return out
 
 
 def spectral_function(model, omega, T=0.0, b=B_DEFAULT, omega0=None, **run_kw):

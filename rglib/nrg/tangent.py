@@ -20,18 +20,24 @@ the same code: one pass per direction, slower).
 import numpy as np
 
 from ..autodiff import plain
+from ..progress import progress as progress_bar
 from . import iterate
 from .linalg import eigh_jvp
 
 
-def block_tangents(E, e_min, vecs, dblocks, kept, last):
+def block_tangents(E, e_min, vecs, dblocks, kept, last, full=False):
     """Eigenvalue and kept-eigenvector tangents of every block of one shell, for the
-    tangent blocks ``dblocks`` (one dict per direction); no vectors on the last shell."""
-    dE, dvecs = {}, {}
+    tangent blocks ``dblocks`` (one dict per direction); no vectors on the last shell.
+    With ``full`` also the rotation generators X of all eigenvectors (dU = U X, per
+    block, shape (P, n, n); :func:`rglib.nrg.linalg.eigh_jvp`)."""
+    dE, dvecs, X = {}, {}, {}
     for q in E:
         dH = np.stack([db[q] for db in dblocks])
-        dE[q], dvecs[q] = eigh_jvp(E[q] + e_min, vecs[q], dH, k=0 if last else kept[q])
-    return dE, dvecs
+        out = eigh_jvp(E[q] + e_min, vecs[q], dH, k=0 if last else kept[q], full=full)
+        dE[q], dvecs[q] = out[:2]
+        if full:
+            X[q] = out[2]
+    return (dE, dvecs, X) if full else (dE, dvecs)
 
 
 def _tangent_shift(dE, q_min):
@@ -47,7 +53,8 @@ def _free_energy_tangent(shell, dE, dE0):
 
 
 def run(model, dH0, dB, Lam=2.0, N_max=None, T_min=None, N_keep=1000, e_cut=None,
-        beta_bar=2.0, z=1.0, scheme="wilson", A_correction=None, safeguard=1e-6, operators=()):
+        beta_bar=2.0, z=1.0, scheme="wilson", A_correction=None, safeguard=1e-6, operators=(),
+        progress=None, observer=None):
     """NRG shells of ``model`` and dF_N/dtheta_p for every shell N and direction p.
 
     dH0: (P, d, d) derivative of the *physical* first-shell Hamiltonian along each
@@ -55,6 +62,12 @@ def run(model, dH0, dB, Lam=2.0, N_max=None, T_min=None, N_keep=1000, e_cut=None
     :func:`rglib.nrg.iterate.settings`. Returns (shells, dF) with dF of shape
     (n_shells, P). ``operators``: impurity operators recorded on the shells, as in
     :func:`rglib.nrg.iterate.run` (AD derivatives and expectation values from one run).
+    ``progress``: a progress bar over the shells. ``observer``: called after every shell
+    as ``observer(shell, vecs, layout, fs, dE, dE0, X)`` with, besides the arguments of
+    :func:`rglib.nrg.iterate.run`'s observer, the tangents of the shell's energies
+    (per block, (P, n), relative to its ground state) and of its ground-state energy E0
+    (P,), and the rotation generators X of all its eigenvectors (per block, (P, n, n));
+    what the forward mode of the spectral function needs (:mod:`rglib.nrg.spectral_tangent`).
     """
     cfg = iterate.settings(Lam, N_max, T_min, N_keep, e_cut, beta_bar, z, scheme, A_correction,
                            safeguard)
@@ -68,10 +81,13 @@ def run(model, dH0, dB, Lam=2.0, N_max=None, T_min=None, N_keep=1000, e_cut=None
     last = cfg.N_max == 0
     kept = {q: len(e) for q, e in E.items()} if last else iterate.truncate(
         E, cfg.N_keep, cfg.e_cut, cfg.safeguard)
-    dE, dvecs = {}, {}
+    full = observer is not None
+    dE, dvecs, X = {}, {}, {}
     for q, i in idx.items():
-        dE[q], dvecs[q] = eigh_jvp(E[q] + e_min, vecs[q], dH0[:, i][:, :, i] / cfg.scale(0),
-                                   k=kept[q])
+        out = eigh_jvp(E[q] + e_min, vecs[q], dH0[:, i][:, :, i] / cfg.scale(0), k=kept[q], full=full)
+        dE[q], dvecs[q] = out[:2]
+        if full:
+            X[q] = out[2]
     dE0 = dE[q_min][:, 0] * cfg.scale(0)
     dE = _tangent_shift(dE, q_min)
     fdag = iterate.first_fdag(fs, vecs, vecs, idx, kept)
@@ -82,7 +98,12 @@ def run(model, dH0, dB, Lam=2.0, N_max=None, T_min=None, N_keep=1000, e_cut=None
                                  iterate.thermal_weights(E, cfg.beta_bar), last)
     shell = iterate.Shell(0, cfg.scale(0), cfg.beta_bar, E0, E, kept, {}, avg)
     shells, dF = [shell], [_free_energy_tangent(shell, dE, dE0)]
-    for N in range(1, cfg.N_max + 1):
+    if full:
+        observer(shell, vecs, idx, fs, dE, dE0, X)
+    steps = range(1, cfg.N_max + 1)
+    if progress:
+        steps = progress_bar(steps, desc=f"NRG shells with {P} tangents ({model.name})")
+    for N in steps:
         scale, last = cfg.scale(N), N == cfg.N_max
         Ek = [q for q in E if kept[q] > 0]
         blocks, segments = iterate.grow({q: E[q][:kept[q]] for q in Ek},
@@ -95,7 +116,7 @@ def run(model, dH0, dB, Lam=2.0, N_max=None, T_min=None, N_keep=1000, e_cut=None
         E0 = E0 + e_min * scale
         kept = {q: len(e) for q, e in E.items()} if last else iterate.truncate(
             E, cfg.N_keep, cfg.e_cut, cfg.safeguard)
-        dE, dvecs = block_tangents(E, e_min, vecs, dblocks, kept, last)
+        dE, dvecs, *X = block_tangents(E, e_min, vecs, dblocks, kept, last, full)
         dE0 = dE0 + dE[q_min][:, 0] * scale
         dE = _tangent_shift(dE, q_min)
         if not last:
@@ -111,4 +132,6 @@ def run(model, dH0, dB, Lam=2.0, N_max=None, T_min=None, N_keep=1000, e_cut=None
         shell = iterate.Shell(N, scale, cfg.beta_bar, E0, E, kept, segments, avg)
         shells.append(shell)
         dF.append(_free_energy_tangent(shell, dE, dE0))
+        if full:
+            observer(shell, vecs, segments, fs, dE, dE0, X[0])
     return shells, np.array(dF)
