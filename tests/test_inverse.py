@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 import pytest
-from autograd import grad
+from autograd import grad, value_and_grad
 
 from rglib.nrg import Anderson, impurity, inverse, spectral
 
@@ -79,6 +79,19 @@ def test_a_spectral_function_fit_converges():
     r = inverse.minimize(x0, "spectrum", target, kw, omega=omega, stop_loss=1e-11)
     assert r["loss"] < 1e-8 and r["history"][0] > 1e-4
     assert all(abs(r["params"][k] / hidden[k] - 1) < 1e-3 for k in hidden), r["params"]
+
+
+def test_forward_mode_gradient_of_the_spectrum_loss_equals_reverse_mode():
+    """The fit of a spectrum takes its gradient from the batched forward mode (three
+    directions dtheta/dx_j in one pass); it equals the reverse pass through the loss."""
+    kw = dict(KW, N_keep=40, T_min=1e-3)
+    omega = np.concatenate([-np.logspace(0, -2, 20), np.logspace(-2, 0, 20)])
+    target = spectral.spectral_function(Anderson(-0.12, 0.3, 0.025), omega, b=0.8, **kw)
+    x = inverse.x_of({"eps_d": -0.1, "U": 0.28, "Gamma": 0.03}, "spectrum")
+    v, g = inverse.spectrum_loss_and_grad(x, target, kw, omega, {"b": 0.8})
+    v_ref, g_ref = value_and_grad(inverse.loss)(x, "spectrum", target, kw, None, omega, {"b": 0.8})
+    assert v == pytest.approx(float(v_ref), rel=1e-12) and v > 1e-3
+    np.testing.assert_allclose(g, g_ref, rtol=1e-8, atol=1e-12 * np.max(np.abs(g_ref)))
 
 
 def test_bad_input():

@@ -52,7 +52,9 @@ cost no longer grows with the number of poles times frequencies.
 
 Everything is written with autograd's NumPy and the degeneracy-safe eigensolver, so
 A(omega) can be differentiated with respect to eps_d, U, Gamma and B in reverse mode
-(a scalar functional) and forward mode (dA/dtheta on the whole frequency grid).
+(a scalar functional) and with autograd's forward mode (dA/dtheta on the whole
+frequency grid, one pass per direction); :mod:`rglib.nrg.spectral_tangent` gives the
+forward mode for all directions in one pass, several times faster.
 """
 import math
 
