@@ -270,13 +270,33 @@ def kept_density(sh, pD):
     return rhoK
 
 
+def _positions(s, q, qt, rows=slice(None), cols=slice(None)):
+    """omega_ij = s_N (E_j - E_i) of the pairs (i in block qt, j in block q), flat."""
+    return anp.ravel(s["scale"] * (anp.reshape(s["E"][q][cols], (1, -1)) - anp.reshape(s["E"][qt][rows], (-1, 1))))
+
+
 def _shell_poles(s, pD, rhoK, op, is_last):
-    """Pole positions (physical) and weights of one shell, kept-kept pairs left out."""
+    """Pole positions (physical) and weights of one shell, kept-kept pairs left out.
+
+    When the discarded states carry no weight (T = 0 before the last shell), only the
+    kept-discarded and discarded-kept pairs can: the others are not formed."""
     om, wt = [], []
+    sign = 1.0 if op.fermionic else -1.0
+    no_discarded = not is_last and not any(np.any(plain(v)) for v in pD.values())
     for q, D in s["D"].items():
         qt = op.target(q)
         kq = 0 if is_last else s["kept"][q]
         kt = 0 if is_last else s["kept"][qt]
+        if no_discarded:
+            if kt and kq < np.shape(D)[1]:          # W = D o (rho D) on rows kept, columns discarded
+                Dk = D[:kt, kq:]
+                om.append(_positions(s, q, qt, slice(None, kt), slice(kq, None)))
+                wt.append(anp.ravel(Dk * anp.dot(rhoK[qt], Dk)))
+            if kq and kt < np.shape(D)[0]:          # W = +-D o (D rho) on rows discarded, columns kept
+                Dk = D[kt:, :kq]
+                om.append(_positions(s, q, qt, slice(kt, None), slice(None, kq)))
+                wt.append(anp.ravel(sign * Dk * anp.dot(Dk, rhoK[q])))
+            continue
         rows = [pD[qt][:, None] * D[kt:]]
         if kt:
             rows.insert(0, anp.dot(rhoK[qt], D[:kt]))
@@ -289,17 +309,19 @@ def _shell_poles(s, pD, rhoK, op, is_last):
             mask = np.ones(np.shape(D))
             mask[:kt, :kq] = 0.0
             W = W * mask
-        om.append(anp.ravel(s["scale"] * (anp.reshape(s["E"][q], (1, -1)) - anp.reshape(s["E"][qt], (-1, 1)))))
+        om.append(_positions(s, q, qt))
         wt.append(anp.ravel(W))
     return om, wt
 
 
 def memory_GiB(N_max, N_keep):
-    """Estimated peak memory of :func:`poles`: every shell's eigenvectors and d matrices,
-    measured 1.06 GiB for 55 shells at N_keep = 1000 (``benchmarks/spectral_speed.py``),
-    i.e. 20 MiB per shell, as N_keep^2 (untruncated: the 4^(N+2) states of the last shell).
-    A reverse pass keeps about 2.5x that (2.67 GiB measured; its VJPs recompute the pole
-    positions and the eigh VJP works on the kept columns)."""
+    """Estimated peak memory of :func:`poles`: every shell's eigenvectors, d matrices and
+    poles, 20 MiB per shell at N_keep = 1000 as N_keep^2 (untruncated: the 4^(N+2) states
+    of the last shell): 1.06 GiB measured for 55 shells with a pole for every pair of
+    states, as at T > 0; at T = 0 only the pairs with a kept state carry weight and are
+    formed, 0.76 GiB measured (``benchmarks/spectral_speed.py``). A reverse pass keeps about 2.4x that (1.83 GiB
+    measured at T = 0; its VJPs recompute the pole positions and the eigh VJP works on
+    the kept columns)."""
     n = N_keep if N_keep is not None else 4 ** min(N_max + 2, 14)
     return (N_max + 1) * 0.02 * (n / 1000.0) ** 2
 
