@@ -21,9 +21,16 @@ def _symlog(ax, omega, every=3):
     ax.set_xlabel(r"$\omega$ (symmetric log scale; $D = 1$)")
 
 
-def spectra(omega, curves, Gamma, T_K=None, title=None):
-    """pi Gamma A(omega) for several labelled curves {label: A}; T_K: {label: T_K} marks."""
+def spectra(omega, curves, Gamma, T_K=None, title=None, omega0=None):
+    """pi Gamma A(omega) for several labelled curves {label: A}; T_K: {label: T_K} marks;
+    omega0: the broadening's crossover scale (:func:`rglib.nrg.spectral.broaden`), whose
+    neighbourhood |omega| < 3 omega0 is shaded: there the log-Gaussians of the poles above
+    omega0 meet the Gaussians of those below, and A(omega) shows ripples (up to ~20%)
+    that belong to the broadening, not to the physics."""
     fig, ax = plt.subplots(figsize=(8, 4))
+    if omega0:
+        ax.axvspan(-3 * omega0, 3 * omega0, color="0.9", lw=0, zorder=0,
+                   label=r"$|\omega| < 3\omega_0$: broadening crossover")
     for k, (label, A) in enumerate(curves.items()):
         line, = ax.plot(omega, np.pi * Gamma * np.asarray(A), lw=1.4, label=label)
         if T_K and T_K.get(label):
@@ -63,7 +70,7 @@ def spectrum_of(U_over_piGamma, log10_T, Gamma=0.01, N_keep=300, Lam=2.0, b=spec
     p = spectral.poles(models.Anderson(-U / 2, U, Gamma), T, Lam=Lam, N_keep=N_keep, T_min=T / 20)
     A = spectral.broaden(p, omega, b)
     return spectra(omega, {f"U/(πΓ) = {U_over_piGamma:g}, T = {T:.1e}": A}, Gamma,
-                   title=f"Λ = {Lam:g}, {N_keep} kept states, b = {b:g}")
+                   title=f"Λ = {Lam:g}, {N_keep} kept states, b = {b:g}", omega0=T)
 
 
 def spin_susceptibilities(omega, curves, T_K=None, title=None):
