@@ -475,10 +475,10 @@ def bin_tangents(o, w, do, dw, geom, nbins):
     ws = w[sel]
     a, b = ws * du * do[:, sel], dw[:, sel]
     idx = np.concatenate([i - 1, i, i + 1])
-    vals = np.concatenate([a * dc[k] + b * c[k] for k in range(3)], axis=1)     # (P, 3 m)
-    stride = max(nbins, int(idx.max()) + 1)
-    dh = np.bincount((np.arange(P)[:, None] * stride + idx[None, :]).ravel(), weights=vals.ravel(),
-                     minlength=P * stride).reshape(P, stride)[:, :nbins]
+    vals = np.empty((P, 3 * len(sel)))
+    for k in range(3):
+        np.add(a * dc[k], b * c[k], out=vals[:, k * len(sel):(k + 1) * len(sel)])
+    dh = np.array([np.bincount(idx, weights=v, minlength=nbins)[:nbins] for v in vals])
     return _bin(i, c, ws, nbins), dh
 
 
