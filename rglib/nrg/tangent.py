@@ -82,12 +82,8 @@ def run(model, dH0, dB, Lam=2.0, N_max=None, T_min=None, N_keep=1000, e_cut=None
     kept = {q: len(e) for q, e in E.items()} if last else iterate.truncate(
         E, cfg.N_keep, cfg.e_cut, cfg.safeguard)
     full = observer is not None
-    dE, dvecs, X = {}, {}, {}
-    for q, i in idx.items():
-        out = eigh_jvp(E[q] + e_min, vecs[q], dH0[:, i][:, :, i] / cfg.scale(0), k=kept[q], full=full)
-        dE[q], dvecs[q] = out[:2]
-        if full:
-            X[q] = out[2]
+    dblocks = [{q: dH0[p][np.ix_(i, i)] / cfg.scale(0) for q, i in idx.items()} for p in range(P)]
+    dE, dvecs, *X = block_tangents(E, e_min, vecs, dblocks, kept, False, full)
     dE0 = dE[q_min][:, 0] * cfg.scale(0)
     dE = _tangent_shift(dE, q_min)
     fdag = iterate.first_fdag(fs, vecs, vecs, idx, kept)
@@ -99,7 +95,7 @@ def run(model, dH0, dB, Lam=2.0, N_max=None, T_min=None, N_keep=1000, e_cut=None
     shell = iterate.Shell(0, cfg.scale(0), cfg.beta_bar, E0, E, kept, {}, avg)
     shells, dF = [shell], [_free_energy_tangent(shell, dE, dE0)]
     if full:
-        observer(shell, vecs, idx, fs, dE, dE0, X)
+        observer(shell, vecs, idx, fs, dE, dE0, X[0])
     steps = range(1, cfg.N_max + 1)
     if progress:
         steps = progress_bar(steps, desc=f"NRG shells with {P} tangents ({model.name})")
