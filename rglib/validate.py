@@ -78,13 +78,13 @@ def greater(name, value, bound):
     return value
 
 
-def in_range(name, value, lo, hi, lo_open=False):
-    """lo <= ``value`` <= hi (lo < value with ``lo_open``) and finite."""
+def in_range(name, value, lo, hi, lo_open=False, hi_open=False):
+    """lo <= ``value`` <= hi (strict with ``lo_open`` / ``hi_open``) and finite."""
     value = finite(name, value)
     v = float(_value(value))
-    if not (lo < v if lo_open else lo <= v) or not v <= hi:
-        br = "(" if lo_open else "["
-        raise ValueError(f"{name} must lie in {br}{lo}, {hi}], got {v!r}")
+    if not (lo < v if lo_open else lo <= v) or not (v < hi if hi_open else v <= hi):
+        br, kt = "(" if lo_open else "[", ")" if hi_open else "]"
+        raise ValueError(f"{name} must lie in {br}{lo}, {hi}{kt}, got {v!r}")
     return value
 
 

@@ -101,13 +101,10 @@ def _bilinear(rng, C, k, dtype):
             "W1": nn.init_conv(rng, 1, C, k, bias=False, dtype=dtype)}
 
 
-def bilinear(p, S):
-    """sum_alpha (W0 * S^alpha) (W1 * S^alpha): (B, C, N, N), rotation invariant."""
-    B, _, N, M = S.shape
-    x = anp.reshape(S, (B * 3, 1, N, M))
-    a, b = nn.conv2d(p["W0"], x), nn.conv2d(p["W1"], x)
-    C = a.shape[1]
-    return anp.sum(anp.reshape(a * b, (B, 3, C, N, M)), axis=1)
+def bilinear(ps, S):
+    """[sum_alpha (W0 * S^alpha) (W1 * S^alpha) for each p in ps]: (B, N, N, C) each, rotation
+    invariant. All layers read the bare spins S (B, 3, N, N): one convolution for all."""
+    return nn.conv.bilinear(S, [(p["W0"]["W"], p["W1"]["W"]) for p in ps])
 
 
 def _h(rng, c_in, C, k, dtype):
@@ -115,7 +112,8 @@ def _h(rng, c_in, C, k, dtype):
 
 
 def h_block(p, x):
-    return nn.conv2d(p["c2"], anp.tanh(nn.conv2d(p["c1"], x)))
+    """conv(tanh(conv(x))) on channels-last x (B, N, N, C)."""
+    return nn.conv2d(p["c2"], nn.conv2d(p["c1"], x, act="tanh"))
 
 
 def init_conv(arch, rng, C=3, layers=2, k=5, dtype=np.float64):
@@ -143,27 +141,30 @@ def init_conv(arch, rng, C=3, layers=2, k=5, dtype=np.float64):
 
 
 def site_energies(model, S0):
-    """e(r) (B, N, N): the network's energy per site."""
+    """e(r) (B, N, N): the network's energy per site, for spins S0 (B, 3, N, N)."""
     arch, p = model["arch"], model["net"]
-    phi = bilinear(p["phi"], S0)
     if arch == "EFNN":
-        S = h_block(p["F1"], phi) * h_block(p["g"][0], bilinear(p["T"][0], S0))
-        for f, g, T in zip(p["f"], p["g"][1:], p["T"][1:]):
-            S = h_block(f, S) * h_block(g, bilinear(T, S0))
+        phi, *T = bilinear([p["phi"]] + p["T"], S0)
+        S = h_block(p["F1"], phi) * h_block(p["g"][0], T[0])
+        for f, g, Ti in zip(p["f"], p["g"][1:], T[1:]):
+            S = h_block(f, S) * h_block(g, Ti)
     elif arch == "DNN":
-        S = phi
+        S, = bilinear([p["phi"]], S0)
         for h in p["h"]:
             S = h_block(h, S)
     elif arch == "ResNet":
-        S = bilinear(p["T"], S0) + h_block(p["h"][0], phi)
+        phi, T = bilinear([p["phi"], p["T"]], S0)
+        S = T + h_block(p["h"][0], phi)
         for h in p["h"][1:]:
             S = S + h_block(h, S)
     else:
-        feats = [bilinear(p["T"], S0), h_block(p["h"][0], phi)]
+        phi, T = bilinear([p["phi"], p["T"]], S0)
+        feats = [T, h_block(p["h"][0], phi)]
         for h in p["h"][1:]:
-            feats.append(h_block(h, anp.concatenate(feats, axis=1)))
-        S = anp.concatenate(feats, axis=1)
-    return nn.conv2d(p["out"], S)[:, 0]
+            feats.append(h_block(h, anp.concatenate(feats, axis=-1)))
+        S = anp.concatenate(feats, axis=-1)
+    e = nn.conv2d(p["out"], S)
+    return anp.reshape(e, e.shape[:3])
 
 
 def apply_conv(model, S0):

@@ -36,40 +36,55 @@ def predict(model, S, batch=256):
     return np.concatenate(out) if out else np.zeros(0)
 
 
-def fit(model, S, E, epochs, batch_size=100, lr0=3e-3, lr1=1e-4, weight_decay=0.0, rng=0,
-        progress=False, desc="training"):
-    """Train ``model`` (from :func:`rglib.efnn.models.init`) on (S, E); returns (model, log)."""
+def fit(model, S, E, epochs, batch_size=100, lr0=3e-3, lr1=1e-4, gamma=None, every=None,
+        weight_decay=0.0, rng=0, progress=False, desc="training", checkpoint=None, eval_set=None,
+        eval_epochs=(), micro_batch=None):
+    """Train ``model`` (from :func:`rglib.efnn.models.init`) on (S, E); returns (model, log).
+
+    Learning rate: geometric from lr0 to lr1 over the run, or, with ``gamma`` and ``every``,
+    the authors' step schedule lr0 * gamma^(epoch // every) (PyTorch's StepLR). Adam with
+    coupled weight decay (PyTorch's ``Adam(weight_decay=...)``). The arithmetic runs in the
+    model's dtype. ``checkpoint``: a file to resume from and write after every epoch
+    (:func:`rglib.nn.fit`). ``eval_set`` = (S, E): after each epoch in ``eval_epochs``
+    (counted from 1) the metrics on it go to ``log["evals"]`` (a learning curve).
+    """
     S, E = np.asarray(S), np.asarray(E, dtype=float)
     if len(S) != len(E) or len(S) < 2:
-        raise ValueError("S and E must hold the same number (>= 2) of configurations")
+        raise ValueError(f"S and E must hold the same number (>= 2) of configurations, got {len(S)} and {len(E)}")
     epochs = validate.integer("epochs", epochs, minimum=1, maximum=100_000)
     batch_size = validate.integer("batch_size", batch_size, minimum=1, maximum=100_000)
     rng = validate.rng("rng", rng)
     n_sites = sites(S)
     eps = float(np.mean(E) / n_sites)
     sigma = float(np.std(E)) or 1.0
-    dtype = np.asarray(model["net"]["out"]["W"] if model["kind"] == "conv" else
-                       _first_weight(model["net"])).dtype
+    dtype = np.asarray(nn.tree.leaves(model["net"])[0]).dtype
     y = ((E - n_sites * eps) / sigma).astype(dtype)
     S = S.astype(dtype)
     arch, kind = model["arch"], model["kind"]
-    steps = epochs * int(np.ceil(len(S) / batch_size))
+    per_epoch = int(np.ceil(len(S) / batch_size))
+    if gamma is None:
+        lr = nn.exponential_schedule(lr0, lr1, epochs * per_epoch)
+    else:
+        lr = nn.step_schedule(lr0, gamma, validate.integer("every", every, minimum=1) * per_epoch)
 
     def loss(net, xb, yb):
-        return anp.mean((models.apply({"arch": arch, "kind": kind, "net": net}, xb) - yb) ** 2)
+        r = models.apply({"arch": arch, "kind": kind, "net": net}, xb) - yb
+        return anp.sum(r * r) / len(yb)           # (autograd's mean would make the gradient float64)
 
-    opt = nn.Adam(model["net"], lr=nn.exponential_schedule(lr0, lr1, steps), weight_decay=weight_decay)
-    t0 = time.perf_counter()
+    on_epoch = None
+    if eval_set is not None:
+        S_ev, E_ev = eval_set
+        wanted = {int(e) for e in eval_epochs}
+
+        def on_epoch(epoch, net):
+            if epoch + 1 in wanted:
+                m = dict(model, net=net, eps=eps, sigma=sigma)
+                return metrics(predict(m, S_ev), E_ev)
+    opt = nn.Adam(model["net"], lr=lr, weight_decay=weight_decay)
     net, log = nn.fit(loss, model["net"], data=(S, y), epochs=epochs, batch_size=batch_size, rng=rng,
-                      optimizer=opt, progress=progress, desc=desc)
-    log["seconds"] = time.perf_counter() - t0
+                      optimizer=opt, progress=progress, desc=desc, checkpoint=checkpoint, on_epoch=on_epoch,
+                      micro_batch=micro_batch)
     return dict(model, net=net, eps=eps, sigma=sigma), log
-
-
-def _first_weight(net):
-    while isinstance(net, (dict, list)):
-        net = net[sorted(net)[0]] if isinstance(net, dict) else net[0]
-    return net
 
 
 def metrics(E_pred, E_true, mean_ref=None):

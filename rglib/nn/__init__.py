@@ -13,7 +13,7 @@ directly); models are pure functions ``f(params, x)``.
 Every layer's gradient is checked with ``autograd.test_util.check_grads``
 (``tests/test_nn.py``).
 """
-from . import conv, io, layers, optim, train  # noqa: F401
+from . import conv, io, layers, optim, train, tree  # noqa: F401
 from .conv import conv2d, init_conv  # noqa: F401
 from .io import load, save  # noqa: F401
 from .layers import dense, init_dense, init_mlp, mlp, n_params  # noqa: F401

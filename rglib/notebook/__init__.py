@@ -10,5 +10,5 @@
 from .. import validate  # noqa: F401  (re-exported: nb.validate)
 from ..progress import progress  # noqa: F401
 from .results import Results  # noqa: F401
-from .setup import STYLE, blas_threads, init, versions  # noqa: F401
+from .setup import STYLE, blas_threads, init, keep_freed_memory, versions  # noqa: F401
 from .widgets import explore, int_slider, slider  # noqa: F401

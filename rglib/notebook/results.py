@@ -35,7 +35,7 @@ from .. import validate
 
 MIME = "application/vnd.rglib.results+json"
 STATUSES = ("agrees", "differs", "computed", "qualitative", "not applicable", "not reproduced",
-            "confirmed", "refuted", "partly")
+            "confirmed", "refuted", "partly", "inconclusive")
 
 
 def fmt(x, digits=8):

@@ -4,7 +4,8 @@
     rng = nb.init(seed)
 
 ``init`` limits BLAS to one thread (threadpoolctl acts on the loaded OpenBLAS/MKL at
-run time; environment variables only act before NumPy's first import), prints one
+run time; environment variables only act before NumPy's first import), lets the C
+library keep freed memory (:func:`keep_freed_memory`), prints one
 provenance line (Python, NumPy, SciPy, autograd, matplotlib, rglib and the BLAS
 thread count actually in force, read back from the library), applies the
 collection's plot style, sets NumPy print options, and returns
@@ -45,6 +46,29 @@ def blas_threads(limit=None):
     return sorted({p["num_threads"] for p in threadpool_info() if p.get("user_api") == "blas"})
 
 
+def keep_freed_memory():
+    """Let glibc keep freed memory in the process instead of returning it to the system.
+
+    NumPy's temporaries of a few MB (a training step's activations) are then reused
+    without fresh page faults: with glibc's defaults each one is a new ``mmap`` once the
+    threshold adapts, which cost up to 30% of a training step in float64 on the 2-core
+    machines (``benchmarks/efnn_speed.py``) and made timings depend on what the process
+    ran before. Sets M_MMAP_THRESHOLD to 32 MiB and M_TRIM_THRESHOLD to 1 GiB (``mallopt``);
+    returns False where the C library has no ``mallopt`` (not glibc), True otherwise.
+    Results do not change, only where memory comes from.
+    """
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+    return bool(mallopt(M_MMAP_THRESHOLD, 32 * 2 ** 20)) and bool(mallopt(M_TRIM_THRESHOLD, 2 ** 30))
+
+
 def init(seed=0, threads=1, style=True, quiet=False):
     """Prepare a notebook kernel and return ``numpy.random.default_rng(seed)``.
 
@@ -59,6 +83,7 @@ def init(seed=0, threads=1, style=True, quiet=False):
     """
     seed = validate.seed("seed", seed)
     n_threads = blas_threads(threads)
+    keep_freed_memory()
     if style:
         import matplotlib as mpl
 
