@@ -16,7 +16,7 @@ when ``taskset`` exists), glibc told to keep freed memory in every process alike
 * each measured in a fresh process for this tree and for ``--baseline`` (default: the
   commit before the fast kit, checked out into a temporary git worktree), alternating,
   ``--rounds`` times; the medians and their ratios are printed;
-* with ``--torch-python``: the same models in PyTorch eager (benchmarks/efnn_torch_reference.py,
+* with ``--torch-python``: the same models in PyTorch eager (benchmarks/_efnn_torch_reference.py,
   run by that interpreter; PyTorch is not a dependency of rglib);
 * the time per configuration at N = 40 of exact diagonalization (eigvalsh of the
   3200 x 3200 one-body matrix) against one EFNN forward pass (the authors report 1022x on
@@ -101,7 +101,7 @@ def main():
     med = {who: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for who, rs in runs.items()}
     torch = None
     if args.torch_python:
-        res = subprocess.run(pinned([args.torch_python, str(ROOT / "benchmarks" / "efnn_torch_reference.py")]),
+        res = subprocess.run(pinned([args.torch_python, str(ROOT / "benchmarks" / "_efnn_torch_reference.py")]),
                              capture_output=True, text=True, check=True)
         torch = json.loads(res.stdout.strip().splitlines()[-1])
     print(f"\nmedians of {args.rounds} rounds, one thread; configurations/s (forward: ms)")

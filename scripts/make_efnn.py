@@ -1,31 +1,43 @@
 """Generate the EFNN data sets and train the model grids of notebooks 10-12 (Part III).
 
-Run:  .venv/bin/python scripts/make_efnn.py [--only spin de long] [--scheduler ADDRESS]
+Run:  .venv/bin/python scripts/make_efnn.py [--only PART ...] [--workers 2] [--scheduler ADDRESS]
 
-* double-exchange data by exact diagonalization (rglib.efnn.data), stored as sample
-  seeds and grand potentials in data/efnn/de_*.npz (the spins are regenerated from the
-  seeds in milliseconds): N = 10 training sets (3000 configurations, the authors' angle
-  sampling and uniform spins) and test sets at N = 10, 16, 20, 30, 40 (seeds from 10^6);
-* the 3-spin and continuous grids: EFNN, DNN, ResNet, DenseNet at widths 30 and 60,
-  depths 1-3 (data/efnn/three_spin.npz, continuous.npz);
-* longer EFNN runs (800 epochs, width 60): the 3-spin model at depth 2
-  (data/efnn/three_spin_long.npz) and the continuous model at depth 3 (continuous_long.npz);
-* the double-exchange grid: the four architectures at C = 1, 3, 5 and depth 2, EFNN at
-  depths 1 and 3 (C = 3), EFNN on uniform spins (data/efnn/de.npz), and our effective
-  model (data/efnn/de_effective.npz).
+Parts (in this order; each can be run alone):
 
-Models are trained through rglib.sweep (all local cores, or Dask). Parameters are
-stored in float32 (the files stay small); every model's metrics are in the JSON record
-of its file. Measured on the 2-core machine: about an hour for everything.
+* ``data``: exact diagonalization of the double-exchange model (rglib.efnn.data), stored as
+  sample seeds and grand potentials in data/efnn/de_*.npz (spins regenerated from the seeds):
+  the authors' 200,000 configurations at N = 10 (160,000 train / 40,000 test), test sets at
+  N = 16, 20, 30, 40 and an isotropic-spin set for the ablation;
+* ``spin``: the search (rglib.efnn.experiments.SPIN_SEARCH: EFNN, DNN, ResNet, DenseNet at width 60
+  and depths 2, 3, and EFNN at depth 1, each for every learning rate x seed) on the 3-spin, the
+  scalar continuous and the unit-vector Heisenberg data -> data/efnn/spin_<data set>.npz;
+* ``authors``: the authors' recipe and budget (SPIN_AUTHORS) for the EFNN and the best baseline of
+  the search at width 60, depth 2 (3-spin) and 3 (continuous, Heisenberg)
+  -> data/efnn/spin_<data set>_authors.npz;
+* ``de``: the double-exchange search at C = 3 (four architectures x learning rates x seeds), then
+  C = 1 and 5 with each architecture's best learning rate x seeds -> data/efnn/de_search.npz;
+* ``curves``: learning curves of the EFNN and the best baseline at C = 3: training sets of 10,000 and
+  40,000 configurations (the same number of optimizer steps) and a run 6x longer; the EFNN on the
+  isotropic spins; our effective model -> data/efnn/de_curves.npz, de_effective.npz.
+
+Every training is a task of rglib.sweep (all local cores, or a Dask cluster): finished tasks are
+kept in build/sweeps and an interrupted task resumes from its checkpoint (build/checkpoints), so an
+interrupted run loses at most one epoch per task. Weights are stored in float32; every run's
+record (recipe, seed, learning curve, validation and test metrics, failure flag) is in the JSON
+part of its file. Search files keep the weights of the best run of each setting only.
 """
 import argparse
 import time
 
 import numpy as np
 
-from rglib import data_path, nn, sweep
+from rglib import data_path, nn, sweep, versions
 from rglib.efnn import experiments
-from rglib.notebook import blas_threads
+from rglib.notebook import blas_threads, keep_freed_memory
+
+
+#: the long double-exchange runs: this many times the search's epochs
+LONG = 6
 
 
 def to32(x):
@@ -36,70 +48,120 @@ def to32(x):
     return np.asarray(x, dtype=np.float32) if isinstance(x, np.ndarray) else x
 
 
-def save(name, results):
-    """One file: the networks (float32) and a JSON record of everything else."""
-    nets = [to32(r["model"]["net"]) if "net" in r["model"] else {} for r in results]
-    record = []
-    for r in results:
-        rec = {k: v for k, v in r.items() if k != "model"}
-        rec["model"] = {k: v for k, v in r["model"].items() if k not in ("net", "coef")}
-        if "coef" in r["model"]:
-            rec["model"]["coef"] = np.asarray(r["model"]["coef"]).tolist()
-        record.append(rec)
-    nn.save(data_path("efnn", f"{name}.npz"), {"nets": nets},
-            meta={"results": _jsonable(record)})
-
-
 def _jsonable(x):
     if isinstance(x, dict):
         return {str(k): _jsonable(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
         return [_jsonable(v) for v in x]
-    if isinstance(x, (np.floating, np.integer)):
+    if isinstance(x, (np.floating, np.integer, np.bool_)):
         return x.item()
+    if isinstance(x, np.ndarray):
+        return x.tolist()
     return x
+
+
+def save(name, results, keep=None):
+    """One file: the networks of the runs in ``keep`` (default all; float32, an empty dict for the
+    others) and a JSON record of every run."""
+    keep = set(range(len(results))) if keep is None else set(keep)
+    nets, record = [], []
+    for i, r in enumerate(results):
+        nets.append(to32(r["model"]["net"]) if i in keep and "net" in r["model"] else {})
+        rec = {k: v for k, v in r.items() if k != "model"}
+        rec["model"] = {k: v for k, v in r["model"].items() if k not in ("net", "coef")}
+        if "coef" in r["model"]:
+            rec["model"]["coef"] = np.asarray(r["model"]["coef"]).tolist()
+        rec["stored"] = i in keep
+        record.append(rec)
+    nn.save(data_path("efnn", f"{name}.npz"), {"nets": nets}, meta={"results": _jsonable(record), "versions": versions()})
+
+
+def best_per_group(results, by):
+    summary = experiments.summarize(results, by)
+    return summary, [i for i, r in enumerate(results) if any(s["best"] is r for s in summary.values())]
+
+
+def run(func, tasks, ex, desc):
+    return sweep.run(func, tasks, executor=ex, cache_dir="default", desc=desc)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--only", nargs="*", default=["data", "spin", "long", "de"])
-    ap.add_argument("--scheduler")
+    ap.add_argument("--only", nargs="*", default=["data", "spin", "authors", "de", "curves"])
+    ap.add_argument("--scheduler", help="a Dask scheduler address (default: a local process pool)")
+    ap.add_argument("--workers", type=int, default=None, help="local workers (default: one per core)")
     args = ap.parse_args()
     blas_threads(1)
-    ex = None
+    keep_freed_memory()
     if args.scheduler:
         from distributed import Client
 
         ex = Client(args.scheduler)
+    else:
+        ex = sweep.local_pool(args.workers)
     t0 = time.perf_counter()
+    say = lambda what: print(f"{what}: {time.perf_counter() - t0:.0f} s", flush=True)  # noqa: E731
     if "data" in args.only:
         for sampling in ("authors", "uniform"):
-            experiments.de_data(10, sampling)
-            experiments.de_data(10, sampling, experiments.DE_TEST_SIZES[10], seed0=experiments.DE_TEST_SEED0)
-        for N, n in experiments.DE_TEST_SIZES.items():
-            experiments.de_data(N, "authors", n, seed0=experiments.DE_TEST_SEED0)
-        print(f"data: {time.perf_counter() - t0:.0f} s", flush=True)
+            experiments.de_train(sampling, executor=ex)
+        for (sampling, N) in experiments.DE_TEST:
+            experiments.de_test(N, sampling, executor=ex, part="all")
+        say("data")
     if "spin" in args.only:
-        for name in ("three_spin", "continuous"):
-            tasks = [dict(dataset=name, arch=a, width=w, layers=n) for a in ("EFNN", "DNN", "ResNet", "DenseNet")
-                     for w in (30, 60) for n in (1, 2, 3)]
-            res = sweep.run(experiments.train_spin_model, tasks, executor=ex, cache_dir="default", desc=name)
-            save(name, res)
-            print(f"{name}: {time.perf_counter() - t0:.0f} s", flush=True)
-    if "long" in args.only:
-        for name, layers in (("three_spin", 2), ("continuous", 3)):
-            res = sweep.run(experiments.train_spin_model, [dict(dataset=name, arch="EFNN", width=60, layers=layers,
-                                                                 epochs=800)], executor="serial", desc="long EFNN")
-            save(f"{name}_long", res)
-        print(f"long: {time.perf_counter() - t0:.0f} s", flush=True)
+        for name in experiments.SPIN_DATASETS:
+            tasks = [t for arch in ("EFNN", "DNN", "ResNet", "DenseNet") for n in (2, 3)
+                     for t in experiments.search_tasks(experiments.SPIN_LRS, dataset=name, arch=arch, width=60,
+                                                       layers=n)]
+            tasks += experiments.search_tasks(experiments.SPIN_LRS, dataset=name, arch="EFNN", width=60, layers=1)
+            res = run(experiments.train_spin_model, tasks, ex, f"search {name}")
+            _, keep = best_per_group(res, ("arch", "width", "layers"))
+            save(f"spin_{name}", res, keep)
+            say(f"spin {name}")
+    if "authors" in args.only:
+        tasks = []
+        for name in experiments.SPIN_DATASETS:
+            n = 2 if name == "three_spin" else 3
+            _, meta = nn.load(data_path("efnn", f"spin_{name}.npz"))
+            summary = experiments.summarize(meta["results"], ("arch", "width", "layers"))
+            base = min((s["best"]["val"]["rmse"], a) for (a, w, nl), s in summary.items()
+                       if a != "EFNN" and w == 60 and nl == n and s["best"] is not None)[1]
+            tasks += [dict(dataset=name, arch=a, width=60, layers=n, recipe="authors") for a in ("EFNN", base)]
+        res = run(experiments.train_spin_model, tasks, ex, "authors' recipes")
+        for name in experiments.SPIN_DATASETS:
+            save(f"spin_{name}_authors", [r for r in res if r["dataset"] == name])
+        say("authors")
     if "de" in args.only:
-        tasks = [dict(arch=a, C=C, layers=2) for C in (1, 3, 5) for a in ("EFNN", "DNN", "ResNet", "DenseNet")]
-        tasks += [dict(arch="EFNN", C=3, layers=1), dict(arch="EFNN", C=3, layers=3),
-                  dict(arch="EFNN", C=3, layers=2, sampling="uniform")]
-        res = sweep.run(experiments.train_de_model, tasks, executor=ex, cache_dir="default", desc="double exchange")
-        save("de", res)
+        tasks = [t for arch in experiments.models.CONV
+                 for t in experiments.search_tasks(experiments.DE_LRS, arch=arch, C=3, layers=2)]
+        res = run(experiments.train_de_model, tasks, ex, "double exchange, C = 3")
+        save("de_search", res)
+        summary = experiments.summarize(res, ("arch",), score=("val", "rmse"))
+        lr_best = {a: s["best"]["lr0"] for (a,), s in summary.items() if s["best"]}
+        more = [dict(arch=a, C=C, layers=2, lr0=lr_best.get(a, experiments.DE_LRS[0]), seed=s)
+                for C in (1, 5) for a in experiments.models.CONV for s in experiments.SEEDS]
+        res += run(experiments.train_de_model, more, ex, "double exchange, C = 1, 5")
+        save("de_search", res)
+        say("de")
+    if "curves" in args.only:
+        _, meta = nn.load(data_path("efnn", "de_search.npz"))
+        summary = experiments.summarize([r for r in meta["results"] if r["C"] == 3], ("arch",))
+        base = min((s["best"]["val"]["rmse"], a) for (a,), s in summary.items() if a != "EFNN" and s["best"])[1]
+        tasks = []
+        for arch in ("EFNN", base):
+            b = summary[arch,]["best"]
+            for n_train in (10_000, 40_000):
+                tasks.append(dict(arch=arch, C=3, layers=2, lr0=b["lr0"], seed=b["seed"], n_train=n_train))
+            tasks.append(dict(arch=arch, C=3, layers=2, lr0=b["lr0"], seed=b["seed"],
+                              epochs=LONG * experiments.DE_SEARCH["epochs"]))
+        b = summary["EFNN",]["best"]
+        tasks.append(dict(arch="EFNN", C=3, layers=2, lr0=b["lr0"], seed=b["seed"], sampling="uniform"))
+        # (the uniform set has 40,000 configurations: the same optimizer steps as the authors' 160,000)
+        res = run(experiments.train_de_model, tasks, ex, "learning curves")
+        save("de_curves", res)
         save("de_effective", [experiments.effective_de()])
-        print(f"de: {time.perf_counter() - t0:.0f} s", flush=True)
+        say("curves")
+    if not args.scheduler:
+        ex.shutdown()
 
 
 if __name__ == "__main__":

@@ -12,6 +12,9 @@ r"""The three data sets of Liu et al., arXiv:2502.17665, regenerated from their 
   uniform in [-1, 1], as in the authors' code (the paper calls it a Heisenberg system,
   which would need three-component spins: the code's version is used and said so);
   seed 17, couplings drawn first (no permutation), then the spins.
+* **continuous Heisenberg model** (:func:`heisenberg`): the paper's wording, unit 3-vector
+  spins, with the rotation-invariant 3-spin term (the scalar chirality), beside the
+  authors' scalar version;
 * **double-exchange model** (:func:`de_energy`): classical unit spins on an N x N torus
   and electrons with hopping t = 1, Hund coupling J_H = 16 t, chemical potential
   -8.3 t, temperature 0.1 t. The one-body matrix (2N^2 x 2N^2)
@@ -75,6 +78,43 @@ def continuous(n_samples=20000, L=15, seed=17, train_fraction=0.8):
                   train_fraction)
 
 
+def chirality_energy(S, J, idx):
+    r"""H(S) = -sum_t J_t S_i . (S_j x S_k) for unit 3-vector spins S (n, L, 3)."""
+    out = np.empty(len(S))
+    for a in range(0, len(S), 1000):                   # (1000 x 455 x 3 numbers at a time)
+        s = S[a:a + 1000]
+        out[a:a + 1000] = -np.einsum("t,nta,nta->n", J, s[:, idx[:, 0]],
+                                     np.cross(s[:, idx[:, 1]], s[:, idx[:, 2]]))
+    return out
+
+
+def heisenberg(n_samples=20000, L=15, seed=17, train_fraction=0.8):
+    r"""The continuous Heisenberg 3-spin model with unit 3-vector spins (the paper's name for
+    its second system; the authors' code uses scalars, :func:`continuous`).
+
+    The only cubic interaction of three unit vectors that is invariant under rotations is the
+    scalar spin chirality, so :math:`H = -\sum_{i<j<k} J_{ijk}\,\mathbf S_i\cdot(\mathbf S_j
+    \times\mathbf S_k)` over all 455 triples, :math:`J_{ijk}\sim N(1,2)`, spins uniform on the
+    sphere; seed 17, the couplings drawn first as in :func:`continuous`, then the spins
+    (cos theta and phi uniform). The networks read the 3L components, spin by spin: ``S``
+    has shape (n, 3L); ``S_vec`` (n, L, 3) is the same array."""
+    n_samples = validate.integer("n_samples", n_samples, minimum=10, maximum=2_000_000)
+    L = validate.integer("L", L, minimum=3, maximum=40)
+    validate.budget("n_samples", n_samples * len(triples(L)) * 3e-8, "seconds",
+                    f"the chirality energies of {n_samples} configurations of {L} spins")
+    rs = np.random.RandomState(validate.seed("seed", seed))
+    idx = triples(L)
+    J = rs.normal(1.0, 2.0, size=len(idx))
+    ct = rs.uniform(-1.0, 1.0, size=(n_samples, L))
+    phi = rs.uniform(0.0, 2 * np.pi, size=(n_samples, L))
+    st = np.sqrt(1 - ct * ct)
+    S_vec = np.stack([st * np.cos(phi), st * np.sin(phi), ct], axis=-1)
+    E = chirality_energy(S_vec, J, idx)
+    d = _split({"S": S_vec.reshape(n_samples, 3 * L), "E": E, "J": J, "triples": idx}, train_fraction)
+    d["S_vec"] = S_vec
+    return d
+
+
 def _split(d, frac):
     frac = float(validate.in_range("train_fraction", frac, 0.0, 1.0, lo_open=True))
     n = int(round(frac * len(d["E"])))
@@ -92,23 +132,80 @@ def deduplicated(S_train, S_test, E_test):
 
 # --- double exchange ---------------------------------------------------------------------
 
+def legacy_uniform(seeds, n):
+    """``[numpy.random.RandomState(s).random_sample(n) for s in seeds]`` as one array, bit for bit,
+    without building a generator per seed: the Mersenne Twister MT19937 (Matsumoto & Nishimura
+    1998) seeded as NumPy's legacy ``RandomState(int)`` does, run for all seeds at once.
+
+    Seeding: key[0] = s, key[i] = 1812433253 (key[i-1] xor key[i-1] >> 30) + i (mod 2^32);
+    each block of 624 words is twisted, tempered, and two words make one double
+    ((a >> 5) 2^26 + (b >> 6)) / 2^53."""
+    seeds = np.asarray(seeds, dtype=np.uint64)
+    if np.any(seeds > 0xFFFFFFFF):
+        raise ValueError("seeds must lie in [0, 2^32)")
+    n = validate.integer("n", n, minimum=0, maximum=10**7)
+    out = np.empty((len(seeds), n))
+    M32 = np.uint64(0xFFFFFFFF)
+    for a in range(0, len(seeds), 2048):                    # (624 words per seed in memory)
+        key = np.empty((624, min(2048, len(seeds) - a)), dtype=np.uint64)     # word, seed
+        key[0] = seeds[a:a + 2048]
+        for i in range(1, 624):
+            key[i] = (np.uint64(1812433253) * (key[i - 1] ^ (key[i - 1] >> np.uint64(30))) + np.uint64(i)) & M32
+        words = []
+        while 624 * len(words) < 2 * n:
+            _twist(key)
+            words.append(_temper(key[:2 * n - 624 * len(words)]))
+        w = np.concatenate(words, axis=0)[:2 * n] if words else np.zeros((0, key.shape[1]), np.uint64)
+        hi, lo = w[0::2] >> np.uint64(5), w[1::2] >> np.uint64(6)
+        out[a:a + key.shape[1]] = ((hi.astype(float) * 67108864.0 + lo.astype(float)) / 9007199254740992.0).T
+    return out
+
+
+def _twist(key):
+    """The MT19937 state transition of all columns of key (N = 624 words, M = 397), in place."""
+    upper, lower, matrix = np.uint64(0x80000000), np.uint64(0x7FFFFFFF), np.uint64(0x9908B0DF)
+
+    def step(i0, i1, src):                   # words i0:i1 from words i0+1:i1+1 and key[src]
+        y = (key[i0:i1] & upper) | (key[i0 + 1:i1 + 1] & lower)
+        key[i0:i1] = key[src] ^ (y >> np.uint64(1)) ^ ((y & np.uint64(1)) * matrix)
+    step(0, 227, slice(397, 624))            # from words not yet updated
+    step(227, 454, slice(0, 227))            # from words updated above
+    step(454, 623, slice(227, 396))
+    y = (key[623] & upper) | (key[0] & lower)
+    key[623] = key[396] ^ (y >> np.uint64(1)) ^ ((y & np.uint64(1)) * matrix)
+
+
+def _temper(key):
+    y = key.copy()
+    y ^= y >> np.uint64(11)
+    y ^= (y << np.uint64(7)) & np.uint64(0x9D2C5680)
+    y ^= (y << np.uint64(15)) & np.uint64(0xEFC60000)
+    y ^= y >> np.uint64(18)
+    return y & np.uint64(0xFFFFFFFF)
+
+
 def de_spins(N, seeds, sampling="authors"):
-    """Unit spins (n, 3, N, N) for the given sample seeds (the authors' recipe or uniform)."""
+    """Unit spins (n, 3, N, N) for the given sample seeds (the authors' recipe or uniform).
+
+    The authors' sampling draws theta = U(0, pi) from ``RandomState(seed)`` and then phi =
+    U(0, 2 pi) from a fresh ``RandomState(seed)``: the same deviates, so phi = 2 theta exactly
+    (:func:`legacy_uniform` gives them for all seeds at once)."""
     N = validate.integer("N", N, minimum=2, maximum=64)
     validate.one_of("sampling", sampling, SAMPLINGS)
-    out = np.empty((len(seeds), 3, N, N))
-    for i, s in enumerate(seeds):
-        if sampling == "authors":
-            theta = np.random.RandomState(int(s)).uniform(0.0, np.pi, N * N)
-            phi = np.random.RandomState(int(s)).uniform(0.0, 2 * np.pi, N * N)   # = 2 theta
-            ct = np.cos(theta)
-        else:
+    seeds = np.asarray(seeds, dtype=np.int64).ravel()
+    if sampling == "authors":
+        u = legacy_uniform(seeds, N * N)
+        theta, phi = np.pi * u, 2 * np.pi * u
+        ct = np.cos(theta)
+    else:
+        ct = np.empty((len(seeds), N * N))
+        phi = np.empty((len(seeds), N * N))
+        for i, s in enumerate(seeds):
             rng = np.random.default_rng(int(s))
-            ct = rng.uniform(-1.0, 1.0, N * N)
-            phi = rng.uniform(0.0, 2 * np.pi, N * N)
-        st = np.sqrt(np.clip(1 - ct * ct, 0.0, 1.0))
-        out[i] = np.stack([st * np.cos(phi), st * np.sin(phi), ct]).reshape(3, N, N)
-    return out
+            ct[i] = rng.uniform(-1.0, 1.0, N * N)
+            phi[i] = rng.uniform(0.0, 2 * np.pi, N * N)
+    st = np.sqrt(np.clip(1 - ct * ct, 0.0, 1.0))
+    return np.stack([st * np.cos(phi), st * np.sin(phi), ct], axis=1).reshape(len(seeds), 3, N, N)
 
 
 def de_matrix(S):
@@ -137,6 +234,17 @@ def de_seconds(N):
 def de_energy(S):
     """Omega(S) by exact diagonalization (Hermitian eigvalsh) for spins (3, N, N)."""
     return grand_potential(np.linalg.eigvalsh(de_matrix(S)))
+
+
+def de_energies(N, seed0, n_samples, sampling="authors"):
+    """Grand potentials of the configurations with sample seeds seed0 ... seed0 + n_samples - 1
+    (a pure function of its arguments: one task of the data generator's sweep)."""
+    N = validate.integer("N", N, minimum=2, maximum=64)
+    n_samples = validate.integer("n_samples", n_samples, minimum=1, maximum=1_000_000)
+    validate.budget("n_samples", n_samples * de_seconds(N), "seconds",
+                    f"exact diagonalization of {n_samples} configurations at N = {N}")
+    seeds = np.arange(seed0, seed0 + n_samples)
+    return np.array([de_energy(S) for S in de_spins(N, seeds, sampling)])
 
 
 def de_dataset(N, n_samples, seed0=100, sampling="authors", progress=False):

@@ -38,7 +38,7 @@ def predict(model, S, batch=256):
 
 def fit(model, S, E, epochs, batch_size=100, lr0=3e-3, lr1=1e-4, gamma=None, every=None,
         weight_decay=0.0, rng=0, progress=False, desc="training", checkpoint=None, eval_set=None,
-        eval_epochs=(), micro_batch=None):
+        eval_epochs=(), micro_batch=None, stop_after=None):
     """Train ``model`` (from :func:`rglib.efnn.models.init`) on (S, E); returns (model, log).
 
     Learning rate: geometric from lr0 to lr1 over the run, or, with ``gamma`` and ``every``,
@@ -46,7 +46,8 @@ def fit(model, S, E, epochs, batch_size=100, lr0=3e-3, lr1=1e-4, gamma=None, eve
     coupled weight decay (PyTorch's ``Adam(weight_decay=...)``). The arithmetic runs in the
     model's dtype. ``checkpoint``: a file to resume from and write after every epoch
     (:func:`rglib.nn.fit`). ``eval_set`` = (S, E): after each epoch in ``eval_epochs``
-    (counted from 1) the metrics on it go to ``log["evals"]`` (a learning curve).
+    (counted from 1) the metrics on it go to ``log["evals"]`` (a learning curve). ``stop_after``:
+    only the first epochs of the run.
     """
     S, E = np.asarray(S), np.asarray(E, dtype=float)
     if len(S) != len(E) or len(S) < 2:
@@ -83,7 +84,7 @@ def fit(model, S, E, epochs, batch_size=100, lr0=3e-3, lr1=1e-4, gamma=None, eve
     opt = nn.Adam(model["net"], lr=lr, weight_decay=weight_decay)
     net, log = nn.fit(loss, model["net"], data=(S, y), epochs=epochs, batch_size=batch_size, rng=rng,
                       optimizer=opt, progress=progress, desc=desc, checkpoint=checkpoint, on_epoch=on_epoch,
-                      micro_batch=micro_batch)
+                      micro_batch=micro_batch, stop_after=stop_after)
     return dict(model, net=net, eps=eps, sigma=sigma), log
 
 

@@ -41,7 +41,7 @@ from autograd.extend import defvjp, defvjp_argnums, primitive
 from autograd.tracer import isbox
 
 from .. import validate
-from .layers import _IN_PLACE, ACTIVATIONS, DERIVATIVES
+from .layers import IN_PLACE, ACTIVATIONS, DERIVATIVES
 
 
 def init_conv(rng, c_in, c_out, k, bias=True, dtype=np.float64):
@@ -158,7 +158,7 @@ def conv_act(x, W, b, act="identity"):
     :func:`rglib.nn.layers.dense_act`)."""
     z = circular_conv(x, W)
     z += b.astype(z.dtype, copy=False)
-    return _IN_PLACE[act](z)
+    return IN_PLACE[act](z)
 
 
 def _conv_act_vjp(argnums, ans, args, kwargs):

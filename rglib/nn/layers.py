@@ -80,7 +80,7 @@ def mlp(params, x, act="tanh", final=None):
 
 
 #: the activations in place, on plain arrays (the forward pass of :func:`dense_act`)
-_IN_PLACE = {
+IN_PLACE = {
     "tanh": lambda z: np.tanh(z, out=z),
     "relu": lambda z: np.maximum(z, 0.0, out=z),
     "softplus": lambda z: np.logaddexp(0.0, z, out=z),
@@ -99,7 +99,7 @@ def dense_act(x, W, b, act="identity"):
     traced (so that it can be differentiated again), in place otherwise."""
     z = np.dot(x, W)
     z += b
-    return _IN_PLACE[act](z)
+    return IN_PLACE[act](z)
 
 
 def _dense_act_vjp(argnums, ans, args, kwargs):

@@ -43,7 +43,7 @@ def minibatches(n, batch_size, rng):
 
 def fit(loss, params, n_steps=None, data=None, epochs=None, batch_size=None, rng=None,
         optimizer=None, progress=True, desc="training", log_every=1, micro_batch=None,
-        checkpoint=None, checkpoint_every=100, on_epoch=None):
+        checkpoint=None, checkpoint_every=100, on_epoch=None, stop_after=None):
     """Minimize ``loss`` by Adam; returns (params, log).
 
     Two modes:
@@ -54,7 +54,8 @@ def fit(loss, params, n_steps=None, data=None, epochs=None, batch_size=None, rng
       ``loss(params, *batch)`` over ``epochs`` epochs of shuffled mini-batches.
 
     ``on_epoch(epoch, params)`` (data mode) may return a dict of numbers (a test error, say),
-    kept in ``log["evals"]`` with its epoch. ``log``: {"step": [...], "loss": [...],
+    kept in ``log["evals"]`` with the number of epochs done. ``stop_after``: return after
+    that many epochs of the ``epochs``-epoch run (its first part, schedules unchanged). ``log``: {"step": [...], "loss": [...],
     "evals": [...], "seconds": total}. A NaN or inf loss stops the run with a
     FloatingPointError naming the step.
     """
@@ -95,7 +96,8 @@ def fit(loss, params, n_steps=None, data=None, epochs=None, batch_size=None, rng
         start, x, log, seconds = _resume(checkpoint, setup, x, opt, rng, log)
         t0 = time.perf_counter() - seconds
         step = opt.t
-        bar = progress_bar(range(start, epochs), desc=desc, disable=not progress, initial=start, total=epochs)
+        last = epochs if stop_after is None else validate.integer("stop_after", stop_after, minimum=1, maximum=epochs)
+        bar = progress_bar(range(start, last), desc=desc, disable=not progress, initial=start, total=last)
         for epoch in bar:
             total, count = 0.0, 0
             for idx in minibatches(n, bs, rng):

@@ -153,21 +153,21 @@ def scatter(E_true, E_pred, title=None):
     return fig
 
 
-def scatter_of(results, nets, S, E, arch="EFNN", width=60, layers=2):
-    """:func:`scatter` for one model of a stored grid (results and nets as loaded by rglib.nn.load)."""
-    i = next((i for i, r in enumerate(results) if r["arch"] == arch and r["width"] == int(width)
-              and r["layers"] == int(layers)), None)
-    if i is None:
-        raise ValueError(f"no stored model {arch} with width {width} and {layers} layer(s)")
-    model = dict(results[i]["model"], net=nets[i])
-    return scatter(E, training.predict(model, S), f"{arch}, w = {width}, {layers} layer(s)")
+def scatter_of(runs, S, E, arch="EFNN", layers=2):
+    """:func:`scatter` for the stored run of ``arch`` at ``layers`` (runs: records with their
+    networks in ``model``, one per setting, as chosen by the search)."""
+    r = next((r for r in runs if r["arch"] == arch and r["layers"] == int(layers)), None)
+    if r is None:
+        raise ValueError(f"no stored model {arch} with {layers} layer(s)")
+    return scatter(E, training.predict(r["model"], S), f"{arch}, w = {r['width']}, {layers} layer(s), "
+                   f"lr {r['lr0']:g}, seed {r['seed']}")
 
 
 def de_scatter_of(results, tests, arch="EFNN", C=3, N=10):
     """:func:`scatter` of a double-exchange model (depth 2, trained at N = 10) on the test
     set of size N (results with their nets in ``model``; tests: N -> {"S", "E"})."""
     r = next((r for r in results if r["arch"] == arch and r["C"] == int(C) and r["layers"] == 2
-              and r["sampling"] == "authors"), None)
+              and r.get("sampling", "authors") == "authors"), None)
     if r is None:
         raise ValueError(f"no stored double-exchange model {arch} with C = {C}")
     if int(N) not in tests:
@@ -175,3 +175,68 @@ def de_scatter_of(results, tests, arch="EFNN", C=3, N=10):
     t = tests[int(N)]
     return scatter(t["E"], training.predict(r["model"], t["S"], batch=8),
                    f"{arch}, C = {C}, trained at N = 10, tested at N = {N}")
+
+
+def search(summary, x_key, xs, metric_label, title=None, baselines=None, log_x=False):
+    """Every run of a search: one column of dots per architecture and setting (each seed and
+    learning rate; x for a failed run, drawn at the constant predictor's level when its metric
+    is off the scale), the best run by validation ringed, the median as a bar.
+
+    summary: {(arch, x): {"best_metric", "median_metric", "spread", "failed_values"}} from
+    :func:`rglib.efnn.experiments.summarize` with the metrics filled in; xs: the settings."""
+    fig, ax = plt.subplots(figsize=(7.6, 4.4))
+    archs = [a for a in ARCH_STYLE if any(k[0] == a for k in summary)]
+    width = 0.16 * (xs[1] - xs[0] if len(xs) > 1 else 1)
+    for j, arch in enumerate(archs):
+        color, mk = ARCH_STYLE[arch]
+        off = (j - (len(archs) - 1) / 2) * width
+        med_x, med_y = [], []
+        for x in xs:
+            s = summary.get((arch, x))
+            if s is None:
+                continue
+            X = x + off
+            ax.semilogy([X] * len(s["spread"]), s["spread"], mk, color=color, ms=4, alpha=0.55, ls="none")
+            if s.get("failed_values"):
+                ax.semilogy([X] * len(s["failed_values"]), s["failed_values"], "x", color=color, ms=7, ls="none")
+            if s["best_metric"] is not None:
+                ax.semilogy([X], [s["best_metric"]], mk, mfc="none", mec="k", ms=10, ls="none")
+                med_x.append(X)
+                med_y.append(s["median_metric"])
+        ax.semilogy(med_x, med_y, "_", color=color, ms=16, mew=2, ls="-", lw=0.8,
+                    label=f"{arch} (median; dots: runs, ring: best by validation, x: failed)"
+                    if j == 0 else f"{arch}")
+    for i, (label, v) in enumerate((baselines or {}).items()):
+        ax.axhline(v, color=f"0.{3 + 2 * i}", ls="--" if i == 0 else ":", lw=1.2, label=label)
+    if log_x:
+        ax.set_xscale("log")
+    ax.set_xticks(xs)
+    ax.set_xticklabels([str(x) for x in xs])
+    ax.set_xlabel(x_key)
+    ax.set_ylabel(metric_label)
+    if title:
+        ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def learning_curves(curves, key="relative", ylabel="relative error (validation)", title=None, hlines=None,
+                    xlabel="epochs"):
+    """Validation error against training progress: curves maps a label to [(x, value), ...]."""
+    fig, ax = plt.subplots(figsize=(6.8, 4.2))
+    others = iter(["C5", "C7", "C4", "C8", "C9"])
+    for label, pts in curves.items():
+        arch = label.split()[0]
+        color, mk = ARCH_STYLE[arch] if arch in ARCH_STYLE else (next(others), "o")
+        x, y = zip(*pts)
+        ax.loglog(x, y, marker=mk, ms=4, color=color, ls="-" if "long" not in label else ":", label=label)
+    for i, (label, v) in enumerate((hlines or {}).items()):
+        ax.axhline(v, color=f"0.{3 + 2 * i}", ls="--", lw=1.0, label=label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
