@@ -292,3 +292,19 @@ def test_stored_double_exchange_data_are_regenerated_from_their_seeds():
     tr = experiments.de_train()
     for j in (0, 80_000, len(tr["E"]) - 1):
         assert data.de_energy(tr["S"][j]) == pytest.approx(tr["E"][j], abs=1e-9), j
+
+
+def test_a_new_architecture_registers_and_trains(monkeypatch):
+    """docs/contributing.md: an architecture is two functions in the registry; a toy one
+    (a linear map of the spins) trains one epoch through the same training code."""
+    monkeypatch.setattr(models, "FC", dict(models.FC))            # (the registry as before afterwards)
+    models.register("fc", "Linear", lambda rng, L, w, n, dtype: [nn.init_dense(rng, L, 1, dtype)],
+                    lambda p, S0: nn.dense(p[0], S0)[:, 0])
+    m = models.init_fc("Linear", 0, L=15)
+    d = data.three_spin(n_samples=200)
+    m, log = training.fit(m, d["S_train"], d["E_train"], epochs=1, batch_size=40, rng=0)
+    assert np.isfinite(log["loss"][-1]) and models.n_params(m) == 16
+    with pytest.raises(ValueError, match="name must be an identifier"):
+        models.register("fc", "two words", len, len)
+    with pytest.raises(ValueError, match="kind must be one of"):
+        models.register("graph", "G", len, len)

@@ -31,16 +31,32 @@ with circular padding (:mod:`rglib.nn.conv`):
   h-block reads all previous features, the last convolution all of them.
 
 The final site sum makes one set of weights apply to every lattice size. Models are
-(params, apply) pairs: ``init(name, rng, ...)`` returns params with the architecture
-recorded, ``apply(params, S0)`` the energies.
+dicts {"arch", "kind", "net"}: ``init(arch, rng, kind, ...)`` makes one, ``apply(model, S0)``
+gives the energies. Each architecture is one entry of a registry (:data:`FC`, :data:`CONV`):
+a function that initializes its parameters and one that evaluates them; :func:`register`
+adds a new one (``docs/contributing.md``).
 """
 import autograd.numpy as anp
 import numpy as np
 
 from .. import nn, validate
 
-FC = ("EFNN", "DNN", "ResNet", "DenseNet")
-CONV = FC
+#: fully connected architectures: name -> (init(rng, L, w, n, dtype) -> net, energies(net, S0 (B, L)) -> (B,))
+FC = {}
+#: convolutional architectures: name -> (init(rng, C, n, k, dtype) -> net, site energies(net, S0) -> (B, N, N))
+CONV = {}
+
+
+def register(kind, name, init_fn, apply_fn):
+    """Add an architecture ``name`` of ``kind`` ("fc" or "conv") to the registry (see :data:`FC`,
+    :data:`CONV` for the two functions' signatures); returns the name."""
+    validate.one_of("kind", kind, ("fc", "conv"))
+    if not (isinstance(name, str) and name.isidentifier()):
+        raise ValueError(f"name must be an identifier, got {name!r}")
+    if not (callable(init_fn) and callable(apply_fn)):
+        raise ValueError("init_fn and apply_fn must be callable")
+    (FC if kind == "fc" else CONV)[name] = (init_fn, apply_fn)
+    return name
 
 
 def _mlp(rng, sizes, dtype):
@@ -49,49 +65,70 @@ def _mlp(rng, sizes, dtype):
 
 # --- fully connected ----------------------------------------------------------------------
 
+def _efnn_fc_init(rng, L, w, n, dtype):
+    return {"f1": _mlp(rng, [L, w, w], dtype), "Q": [_mlp(rng, [L, w, w], dtype) for _ in range(n)],
+            "f": [_mlp(rng, [w, w, w], dtype) for _ in range(n - 1)]}
+
+
+def _efnn_fc(p, S0):
+    S = nn.mlp(p["Q"][0], S0) * nn.mlp(p["f1"], S0)
+    for Q, f in zip(p["Q"][1:], p["f"]):
+        S = nn.mlp(Q, S0) * nn.mlp(f, S)
+    return anp.sum(S, axis=-1)
+
+
+def _dnn_fc_init(rng, L, w, n, dtype):
+    return {"blocks": [_mlp(rng, [L, w, w], dtype)] + [_mlp(rng, [w, w, w], dtype) for _ in range(2 * n - 1)]}
+
+
+def _dnn_fc(p, S0):
+    S = S0
+    for b in p["blocks"]:
+        S = nn.mlp(b, S)
+    return anp.sum(S, axis=-1)
+
+
+def _resnet_fc_init(rng, L, w, n, dtype):
+    return {"P": nn.init_dense(rng, L, w, dtype, bias=False), "m0": _mlp(rng, [L, w, w], dtype),
+            "m": [_mlp(rng, [w, w, w], dtype) for _ in range(n - 1)]}
+
+
+def _resnet_fc(p, S0):
+    S = nn.dense(p["P"], S0) + nn.mlp(p["m0"], S0)
+    for m in p["m"]:
+        S = S + nn.mlp(m, S)
+    return anp.sum(S, axis=-1)
+
+
+def _densenet_fc_init(rng, L, w, n, dtype):
+    return {"F": [_mlp(rng, [L + i * w, w, w], dtype) for i in range(n)]}
+
+
+def _densenet_fc(p, S0):
+    feats = [S0]
+    for m in p["F"]:
+        feats.append(nn.mlp(m, anp.concatenate(feats, axis=-1)))
+    return anp.sum(anp.concatenate(feats, axis=-1), axis=-1)
+
+
+for _name, _fns in (("EFNN", (_efnn_fc_init, _efnn_fc)), ("DNN", (_dnn_fc_init, _dnn_fc)),
+                    ("ResNet", (_resnet_fc_init, _resnet_fc)), ("DenseNet", (_densenet_fc_init, _densenet_fc))):
+    register("fc", _name, *_fns)
+
+
 def init_fc(arch, rng, L=15, width=60, layers=2, dtype=np.float64):
-    """Parameters of a fully connected model (``arch`` in EFNN, DNN, ResNet, DenseNet)."""
+    """Parameters of a fully connected model (``arch`` one of :data:`FC`)."""
     validate.one_of("arch", arch, FC)
     rng = validate.rng("rng", rng)
     L = validate.integer("L", L, minimum=1, maximum=10_000)
     w = validate.integer("width", width, minimum=1, maximum=4096)
     n = validate.integer("layers", layers, minimum=1, maximum=16)
-    if arch == "EFNN":
-        p = {"f1": _mlp(rng, [L, w, w], dtype), "Q": [_mlp(rng, [L, w, w], dtype) for _ in range(n)],
-             "f": [_mlp(rng, [w, w, w], dtype) for _ in range(n - 1)]}
-    elif arch == "DNN":
-        blocks = [_mlp(rng, [L, w, w], dtype)] + [_mlp(rng, [w, w, w], dtype) for _ in range(2 * n - 1)]
-        p = {"blocks": blocks}
-    elif arch == "ResNet":
-        p = {"P": nn.init_dense(rng, L, w, dtype, bias=False), "m0": _mlp(rng, [L, w, w], dtype),
-             "m": [_mlp(rng, [w, w, w], dtype) for _ in range(n - 1)]}
-    else:
-        p = {"F": [_mlp(rng, [L + i * w, w, w], dtype) for i in range(n)]}
-    return {"arch": arch, "kind": "fc", "net": p}
+    return {"arch": arch, "kind": "fc", "net": FC[arch][0](rng, L, w, n, dtype)}
 
 
 def apply_fc(model, S0):
     """Energies (B,) of configurations S0 (B, L)."""
-    arch, p = model["arch"], model["net"]
-    if arch == "EFNN":
-        S = nn.mlp(p["Q"][0], S0) * nn.mlp(p["f1"], S0)
-        for Q, f in zip(p["Q"][1:], p["f"]):
-            S = nn.mlp(Q, S0) * nn.mlp(f, S)
-        return anp.sum(S, axis=-1)
-    if arch == "DNN":
-        S = S0
-        for b in p["blocks"]:
-            S = nn.mlp(b, S)
-        return anp.sum(S, axis=-1)
-    if arch == "ResNet":
-        S = nn.dense(p["P"], S0) + nn.mlp(p["m0"], S0)
-        for m in p["m"]:
-            S = S + nn.mlp(m, S)
-        return anp.sum(S, axis=-1)
-    feats = [S0]
-    for m in p["F"]:
-        feats.append(nn.mlp(m, anp.concatenate(feats, axis=-1)))
-    return anp.sum(anp.concatenate(feats, axis=-1), axis=-1)
+    return FC[model["arch"]][1](model["net"], S0)
 
 
 # --- convolutional ---------------------------------------------------------------------------
@@ -103,7 +140,7 @@ def _bilinear(rng, C, k, dtype):
 
 def bilinear(ps, S):
     """[sum_alpha (W0 * S^alpha) (W1 * S^alpha) for each p in ps]: (B, N, N, C) each, rotation
-    invariant. All layers read the bare spins S (B, 3, N, N): one convolution for all."""
+    invariant. All layers read the bare spins S (B, 3, N, N): two convolutions for all."""
     return nn.conv.bilinear(S, [(p["W0"]["W"], p["W1"]["W"]) for p in ps])
 
 
@@ -116,55 +153,83 @@ def h_block(p, x):
     return nn.conv2d(p["c2"], nn.conv2d(p["c1"], x, act="tanh"))
 
 
+def _out(p, S):
+    e = nn.conv2d(p["out"], S)
+    return anp.reshape(e, e.shape[:3])
+
+
+def _efnn_conv_init(rng, C, n, k, dtype):
+    return {"phi": _bilinear(rng, C, k, dtype), "T": [_bilinear(rng, C, k, dtype) for _ in range(n)],
+            "F1": _h(rng, C, C, k, dtype), "g": [_h(rng, C, C, k, dtype) for _ in range(n)],
+            "f": [_h(rng, C, C, k, dtype) for _ in range(n - 1)], "out": nn.init_conv(rng, C, 1, k, dtype=dtype)}
+
+
+def _efnn_conv(p, S0):
+    phi, *T = bilinear([p["phi"]] + p["T"], S0)
+    S = h_block(p["F1"], phi) * h_block(p["g"][0], T[0])
+    for f, g, Ti in zip(p["f"], p["g"][1:], T[1:]):
+        S = h_block(f, S) * h_block(g, Ti)
+    return _out(p, S)
+
+
+def _dnn_conv_init(rng, C, n, k, dtype):
+    return {"phi": _bilinear(rng, C, k, dtype), "h": [_h(rng, C, C, k, dtype) for _ in range(2 * n)],
+            "out": nn.init_conv(rng, C, 1, k, dtype=dtype)}
+
+
+def _dnn_conv(p, S0):
+    S, = bilinear([p["phi"]], S0)
+    for h in p["h"]:
+        S = h_block(h, S)
+    return _out(p, S)
+
+
+def _resnet_conv_init(rng, C, n, k, dtype):
+    return {"phi": _bilinear(rng, C, k, dtype), "T": _bilinear(rng, C, k, dtype),
+            "h": [_h(rng, C, C, k, dtype) for _ in range(n)], "out": nn.init_conv(rng, C, 1, k, dtype=dtype)}
+
+
+def _resnet_conv(p, S0):
+    phi, T = bilinear([p["phi"], p["T"]], S0)
+    S = T + h_block(p["h"][0], phi)
+    for h in p["h"][1:]:
+        S = S + h_block(h, S)
+    return _out(p, S)
+
+
+def _densenet_conv_init(rng, C, n, k, dtype):
+    return {"phi": _bilinear(rng, C, k, dtype), "T": _bilinear(rng, C, k, dtype),
+            "h": [_h(rng, C if i == 0 else (i + 1) * C, C, k, dtype) for i in range(n)],
+            "out": nn.init_conv(rng, C * (n + 1), 1, k, dtype=dtype)}
+
+
+def _densenet_conv(p, S0):
+    phi, T = bilinear([p["phi"], p["T"]], S0)
+    feats = [T, h_block(p["h"][0], phi)]
+    for h in p["h"][1:]:
+        feats.append(h_block(h, anp.concatenate(feats, axis=-1)))
+    return _out(p, anp.concatenate(feats, axis=-1))
+
+
+for _name, _fns in (("EFNN", (_efnn_conv_init, _efnn_conv)), ("DNN", (_dnn_conv_init, _dnn_conv)),
+                    ("ResNet", (_resnet_conv_init, _resnet_conv)),
+                    ("DenseNet", (_densenet_conv_init, _densenet_conv))):
+    register("conv", _name, *_fns)
+
+
 def init_conv(arch, rng, C=3, layers=2, k=5, dtype=np.float64):
-    """Parameters of a convolutional model for spins (B, 3, N, N)."""
+    """Parameters of a convolutional model for spins (B, 3, N, N) (``arch`` one of :data:`CONV`)."""
     validate.one_of("arch", arch, CONV)
     rng = validate.rng("rng", rng)
     C = validate.integer("C", C, minimum=1, maximum=256)
     n = validate.integer("layers", layers, minimum=1, maximum=16)
     k = validate.integer("k", k, minimum=1, maximum=15)
-    if arch == "EFNN":
-        p = {"phi": _bilinear(rng, C, k, dtype), "T": [_bilinear(rng, C, k, dtype) for _ in range(n)],
-             "F1": _h(rng, C, C, k, dtype), "g": [_h(rng, C, C, k, dtype) for _ in range(n)],
-             "f": [_h(rng, C, C, k, dtype) for _ in range(n - 1)], "out": nn.init_conv(rng, C, 1, k, dtype=dtype)}
-    elif arch == "DNN":
-        p = {"phi": _bilinear(rng, C, k, dtype), "h": [_h(rng, C, C, k, dtype) for _ in range(2 * n)],
-             "out": nn.init_conv(rng, C, 1, k, dtype=dtype)}
-    elif arch == "ResNet":
-        p = {"phi": _bilinear(rng, C, k, dtype), "T": _bilinear(rng, C, k, dtype),
-             "h": [_h(rng, C, C, k, dtype) for _ in range(n)], "out": nn.init_conv(rng, C, 1, k, dtype=dtype)}
-    else:
-        p = {"phi": _bilinear(rng, C, k, dtype), "T": _bilinear(rng, C, k, dtype),
-             "h": [_h(rng, C if i == 0 else (i + 1) * C, C, k, dtype) for i in range(n)],
-             "out": nn.init_conv(rng, C * (n + 1), 1, k, dtype=dtype)}
-    return {"arch": arch, "kind": "conv", "net": p}
+    return {"arch": arch, "kind": "conv", "net": CONV[arch][0](rng, C, n, k, dtype)}
 
 
 def site_energies(model, S0):
     """e(r) (B, N, N): the network's energy per site, for spins S0 (B, 3, N, N)."""
-    arch, p = model["arch"], model["net"]
-    if arch == "EFNN":
-        phi, *T = bilinear([p["phi"]] + p["T"], S0)
-        S = h_block(p["F1"], phi) * h_block(p["g"][0], T[0])
-        for f, g, Ti in zip(p["f"], p["g"][1:], T[1:]):
-            S = h_block(f, S) * h_block(g, Ti)
-    elif arch == "DNN":
-        S, = bilinear([p["phi"]], S0)
-        for h in p["h"]:
-            S = h_block(h, S)
-    elif arch == "ResNet":
-        phi, T = bilinear([p["phi"], p["T"]], S0)
-        S = T + h_block(p["h"][0], phi)
-        for h in p["h"][1:]:
-            S = S + h_block(h, S)
-    else:
-        phi, T = bilinear([p["phi"], p["T"]], S0)
-        feats = [T, h_block(p["h"][0], phi)]
-        for h in p["h"][1:]:
-            feats.append(h_block(h, anp.concatenate(feats, axis=-1)))
-        S = anp.concatenate(feats, axis=-1)
-    e = nn.conv2d(p["out"], S)
-    return anp.reshape(e, e.shape[:3])
+    return CONV[model["arch"]][1](model["net"], S0)
 
 
 def apply_conv(model, S0):
