@@ -223,7 +223,7 @@ def test_bad_input():
 # --- the stored experiments (scripts/make_efnn.py) ----------------------------------------------
 
 STORED = ["de_search", "de_curves", "spin_three_spin", "spin_continuous", "spin_heisenberg",
-          "spin_three_spin_authors", "spin_continuous_authors", "spin_heisenberg_authors"]
+          "spin_three_spin_authors", "spin_continuous_authors"]
 
 
 @pytest.mark.parametrize("name", STORED)
