@@ -172,7 +172,7 @@ def _build(path, keys, data, prefix, legacy):
             raise DamagedFile(f"{path}: {where} has a bad list length {n!r}")
         n = int(n)
         del children[LEN]
-        if set(children) - {str(i) for i in range(n)}:
+        if any(not c.isdigit() or c != str(int(c)) or int(c) >= n for c in children):
             raise DamagedFile(f"{path}: {where} is recorded as a list of {n} entries but holds "
                               f"others ({sorted(children)[:5]})")
         # an old file cannot tell an empty dict from a missing entry: a list of only empty
