@@ -246,7 +246,8 @@ def minimize(x0, problem, target, run_kw, gradient="ad", bath=None, omega=None, 
 
     Returns a dict: x, params, loss, history (loss after each iteration), runs_at (NRG runs
     used up to each entry of history), runs (all NRG runs, the line search's included; the
-    bath is not counted), seconds, message, success, iterations.
+    bath is not counted), seconds, message, success, iterations, at_bound (the variables
+    that ended on a bound of :data:`BOUNDS`: a target out of reach inside them).
     The optimizer stops when L <= ``stop_loss`` (e.g. 1e-8: targets met to 1e-4), when L
     changes by less than ``tol`` relative, or after ``maxiter`` iterations.
     ``callback(iteration, loss)`` is called after each iteration (e.g. a progress bar).
@@ -298,4 +299,12 @@ def minimize(x0, problem, target, run_kw, gradient="ad", bath=None, omega=None, 
     return {"x": res.x, "params": {k: float(v) for k, v in params_of(res.x, problem).items()},
             "loss": float(res.fun), "history": np.array(history), "runs_at": np.array(runs_at), "runs": runs[0],
             "seconds": secs, "message": str(res.message), "success": bool(res.success),
-            "iterations": int(res.nit)}
+            "iterations": int(res.nit), "at_bound": at_bound(res.x, problem)}
+
+
+def at_bound(x, problem, rtol=1e-6):
+    """Names of the variables of ``x`` that lie on a bound of :func:`bounds_of` (within
+    ``rtol`` of the bound interval's width)."""
+    names = ("U/Gamma", "ln Gamma") if problem == "tchi" else ("eps_d/U", "U/Gamma", "ln Gamma")
+    return [n for n, v, (lo, hi) in zip(names, np.asarray(x, float), bounds_of(problem))
+            if min(v - lo, hi - v) <= rtol * (hi - lo)]
