@@ -94,7 +94,7 @@ class Config:
         self.hmc_transitions = validate.integer("hmc_transitions", self.hmc_transitions, minimum=1,
                                                 maximum=1000)
         self.hmc_leapfrog = validate.integer("hmc_leapfrog", self.hmc_leapfrog, minimum=1, maximum=1000)
-        self.hmc_dt = float(validate.positive("hmc_dt", self.hmc_dt))
+        self.hmc_dt = float(validate.in_range("hmc_dt", self.hmc_dt, 1e-4, 1.0))     # hmc's dt_range
         self.beta0 = float(validate.positive("beta0", self.beta0))
         self.beta1 = float(validate.positive("beta1", self.beta1))
         self.mu = float(validate.nonnegative("mu", self.mu))

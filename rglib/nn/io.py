@@ -14,11 +14,14 @@ with the same structural checks (the zip's CRC-32 still guards their bytes).
 import hashlib
 import json
 import math
+import platform
 import warnings
 import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from .. import __version__
 
 META = "__meta__"
 CHECK = "__check__"
@@ -34,6 +37,11 @@ class DamagedFile(ValueError):
 
 class VersionWarning(UserWarning):
     """A stored file was written by other library versions than the ones running."""
+
+
+def versions():
+    """The versions recorded with every file: Python, NumPy, rglib."""
+    return {"python": platform.python_version(), "numpy": np.__version__, "rglib": __version__}
 
 
 def _flat(prefix, x, out):
@@ -70,8 +78,6 @@ def checksum(arrays):
 def save(path, params, meta=None):
     """Write ``params`` (and ``meta``) to ``path`` (.npz), creating folders, with a check
     record (checksum and library versions)."""
-    from .. import versions
-
     out = {}
     _flat("", params, out)
     out[META] = np.array(json.dumps(meta or {}))
@@ -134,8 +140,6 @@ def _json(path, data, key):
 
 def _check_record(path, data):
     """Verify the checksum (and compare the versions) of a file with a check record."""
-    from .. import versions
-
     rec = _json(path, data, CHECK)
     if not isinstance(rec, dict) or not isinstance(rec.get("sha256"), str) \
             or not isinstance(rec.get("versions"), dict):
