@@ -73,7 +73,7 @@ def mutate(name, how):
         path.write_bytes(src[: len(src) // 2])
     elif how == "bitflip":
         b = bytearray(src)
-        b[len(b) // 3] ^= 0x10
+        b[src.index(np.ones(1).tobytes()) + 6] ^= 0x10         # a bit of the first weight (1.0)
         path.write_bytes(bytes(b))
     elif how == "text":
         path.write_text("this is not a weight file\n")
