@@ -21,7 +21,12 @@ tasks finish.
   switch off), every finished task is written at once to its own file, atomically (a
   temporary file, then a rename), keyed by a hash of the function, its parameters and
   the rglib source. A rerun loads finished tasks and computes only the missing ones, so
-  an interrupted sweep resumes and nothing finished is lost.
+  an interrupted sweep resumes and nothing finished is lost. Each file carries a
+  checksum and its own key: a damaged, empty or foreign file in the folder is
+  recomputed, with a warning naming it (:class:`DamagedResultWarning`).
+* **Interrupts.** Ctrl-C (KeyboardInterrupt) stops the sweep at once: the results that
+  finished are kept (written to disk), queued tasks are cancelled, the workers of the
+  sweep's own local pool are ended, and the KeyboardInterrupt is raised again.
 * **Failures.** A task that raises does not sink the sweep: the other results are kept
   (and on disk); then :class:`SweepError` names each failed task's parameters and
   carries the results (``on_error="return"`` returns them with :class:`TaskFailure`
@@ -30,6 +35,7 @@ tasks finish.
 * A progress bar counts finished tasks.
 """
 import concurrent.futures as cf
+import concurrent.futures.process  # noqa: F401  (cf.process.BrokenProcessPool below)
 import hashlib
 import inspect
 import itertools
@@ -37,6 +43,7 @@ import json
 import os
 import pickle
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -139,12 +146,26 @@ def task_key(func, params):
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 
-def _write_atomic(path, obj):
+#: first bytes of a result file: format tag, then the SHA-256 of the rest (hex), then
+#: the pickle of {"key": task key, "result": result}
+MAGIC = b"rglib-sweep-result 1\n"
+
+
+class DamagedResultWarning(UserWarning):
+    """A stored result could not be used (damaged, empty or foreign): it is recomputed."""
+
+
+class DamagedResult(ValueError):
+    """A result file that cannot be used; the message names the file and the reason."""
+
+
+def _write_atomic(path, obj, key=None):
     path.parent.mkdir(parents=True, exist_ok=True)
+    body = pickle.dumps({"key": key or path.stem, "result": obj}, protocol=pickle.HIGHEST_PROTOCOL)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pkl")
     try:
         with os.fdopen(fd, "wb") as f:
-            pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
+            f.write(MAGIC + hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -152,9 +173,32 @@ def _write_atomic(path, obj):
         raise
 
 
-def _load(path):
-    with open(path, "rb") as f:
-        return pickle.load(f)
+def load_result(path, key=None):
+    """The result stored in ``path`` by a sweep (``key``: the task key it must carry,
+    default the file name). Raises :class:`DamagedResult` naming the file when it is
+    empty, truncated, altered (checksum), of another format or of another task."""
+    path = Path(path)
+    key = key or path.stem
+    try:
+        blob = path.read_bytes()
+    except OSError as exc:
+        raise DamagedResult(f"{path}: cannot be read ({exc})") from None
+    if not blob:
+        raise DamagedResult(f"{path}: the file is empty")
+    head = len(MAGIC) + 65
+    if not blob.startswith(MAGIC) or len(blob) < head or blob[head - 1:head] != b"\n":
+        raise DamagedResult(f"{path}: not a sweep result file (foreign or truncated header)")
+    body = blob[head:]
+    if hashlib.sha256(body).hexdigest().encode() != blob[len(MAGIC):head - 1]:
+        raise DamagedResult(f"{path}: the checksum does not match (truncated or altered file)")
+    try:
+        rec = pickle.loads(body)
+    except Exception as exc:
+        raise DamagedResult(f"{path}: cannot be unpickled ({type(exc).__name__}: {exc})") from None
+    if not isinstance(rec, dict) or set(rec) != {"key", "result"} or rec["key"] != key:
+        raise DamagedResult(f"{path}: holds the result of another task (key "
+                            f"{rec.get('key') if isinstance(rec, dict) else '?'!r}, expected {key!r})")
+    return rec["result"]
 
 
 def _worker_init():
@@ -167,7 +211,8 @@ def _worker_init():
 
 def local_pool(workers=None):
     """A process pool with one BLAS thread per worker (default: one worker per core)."""
-    workers = validate.integer("workers", workers or os.cpu_count() or 1, minimum=1, maximum=256)
+    workers = validate.integer("workers", (os.cpu_count() or 1) if workers is None else workers,
+                               minimum=1, maximum=256)
     import multiprocessing as mp
 
     ctx = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
@@ -191,7 +236,8 @@ def local_cluster(workers=None, **kwargs):
     import dask
     from distributed import LocalCluster
 
-    workers = validate.integer("workers", workers or os.cpu_count() or 1, minimum=1, maximum=256)
+    workers = validate.integer("workers", (os.cpu_count() or 1) if workers is None else workers,
+                               minimum=1, maximum=256)
     env = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}))
     env.pop("MALLOC_TRIM_THRESHOLD_", None)
     env.update({v: 1 for v in THREAD_VARIABLES})
@@ -258,13 +304,23 @@ def run(func, tasks, executor=None, seed=None, seed_arg="seed", cache_dir="defau
     n = len(tasks)
     if cache_dir == "default":
         cache_dir = repo_root() / "build" / "sweeps" / f"{func.__module__}.{func.__qualname__}"
-    paths = [Path(cache_dir) / f"{task_key(func, t)}.pkl" for t in tasks] if cache_dir else [None] * n
+    keys = [task_key(func, t) for t in tasks] if cache_dir else [None] * n
+    paths = [Path(cache_dir) / f"{k}.pkl" for k in keys] if cache_dir else [None] * n
     results = [None] * n
     done = [False] * n
+    damaged = []
     for i, p in enumerate(paths):
         if p is not None and p.exists():
-            results[i], done[i] = _load(p), True
+            try:
+                results[i], done[i] = load_result(p, keys[i]), True
+            except DamagedResult as exc:
+                damaged.append(str(exc))
+    if damaged:
+        warnings.warn(f"sweep: {len(damaged)} stored result file(s) could not be used and are "
+                      "recomputed:\n  " + "\n  ".join(damaged), DamagedResultWarning, stacklevel=2)
     todo = [i for i in range(n) if not done[i]]
+    if executor != "serial":
+        _check_picklable(func, tasks, todo)
     bar = progress_bar(total=n, initial=n - len(todo), desc=desc or f"sweep {func.__name__}",
                        disable=not progress)
     failures = {}
@@ -273,7 +329,7 @@ def run(func, tasks, executor=None, seed=None, seed_arg="seed", cache_dir="defau
         if ok:
             results[i] = value
             if paths[i] is not None:
-                _write_atomic(paths[i], value)
+                _write_atomic(paths[i], value, keys[i])
         else:
             failures[i] = TaskFailure(i, tasks[i], value)
             results[i] = failures[i]
@@ -284,10 +340,10 @@ def run(func, tasks, executor=None, seed=None, seed_arg="seed", cache_dir="defau
             for i in todo:
                 finish(i, *_call(func, tasks[i]))
         else:
-            _check_picklable(func, [tasks[i] for i in todo[:1]])
             own = executor is None
             ex = local_pool() if own else _as_executor(executor)
             restarts = 0
+            interrupted = False
             try:
                 while todo:
                     futures = {ex.submit(_call, func, tasks[i]): i for i in todo}
@@ -302,8 +358,13 @@ def run(func, tasks, executor=None, seed=None, seed_arg="seed", cache_dir="defau
                         ex.shutdown(wait=False, cancel_futures=True)
                         ex = local_pool()
                         todo = [i for i in todo if results[i] is None and i not in failures]
+                    except KeyboardInterrupt:
+                        interrupted = True
+                        _stop(futures, ex if own else None)
+                        _harvest(futures, results, failures, finish)
+                        raise
             finally:
-                if own:
+                if own and not interrupted:
                     ex.shutdown(wait=True, cancel_futures=True)
     finally:
         bar.close()
@@ -312,9 +373,39 @@ def run(func, tasks, executor=None, seed=None, seed_arg="seed", cache_dir="defau
     return results
 
 
-def _check_picklable(func, sample):
+def _stop(futures, own_pool):
+    """After Ctrl-C: cancel the queued tasks; end the workers of the sweep's own pool."""
+    for fut in futures:
+        fut.cancel()
+    if own_pool is not None:
+        procs = list((getattr(own_pool, "_processes", None) or {}).values())
+        own_pool.shutdown(wait=False, cancel_futures=True)
+        for proc in procs:
+            if proc.is_alive():
+                proc.terminate()
+
+
+def _harvest(futures, results, failures, finish):
+    """After Ctrl-C: keep (and write) every task that finished but was not collected yet."""
+    for fut, i in futures.items():
+        if results[i] is None and i not in failures and fut.done() and not fut.cancelled():
+            try:
+                outcome = fut.result(timeout=0)
+            except BaseException:          # the worker was interrupted too, or died
+                continue
+            finish(i, *outcome)
+
+
+def _check_picklable(func, tasks, todo):
+    """Refuse, before anything runs, a function or a task that cannot go to a worker."""
     try:
-        pickle.dumps((func, sample))
+        pickle.dumps(func)
     except Exception as exc:
-        raise ValueError(f"func and tasks must be picklable to run on other processes (use a "
-                         f"module-level function, not a lambda or a local function): {exc}") from None
+        raise ValueError(f"func must be picklable to run on other processes (use a module-level "
+                         f"function, not a lambda or a local function): {exc}") from None
+    for i in todo:
+        try:
+            pickle.dumps(tasks[i])
+        except Exception as exc:
+            raise ValueError(f"tasks[{i}] {_describe(tasks[i])} must be picklable to run on other "
+                             f"processes: {type(exc).__name__}: {exc}") from None

@@ -35,7 +35,7 @@ import itertools
 
 import numpy as np
 
-from .. import lattice, validate
+from .. import lattice, nn, validate
 from ..progress import progress as progress_bar
 
 DE_T, DE_J, DE_MU, DE_TEMP = 1.0, 16.0, -8.3, 0.1
@@ -48,8 +48,22 @@ def triples(L):
 
 
 def three_spin_energy(s, J, idx):
-    """H(s) = -sum_t J_t s_i s_j s_k for configurations s (n, L)."""
-    return -np.sum(J * s[:, idx[:, 0]] * s[:, idx[:, 1]] * s[:, idx[:, 2]], axis=1)
+    """H(s) = -sum_t J_t s_i s_j s_k for configurations s (n, L), 1000 rows at a time
+    (each row summed as a whole: the same numbers as in one piece)."""
+    out = np.empty(len(s))
+    for a in range(0, len(s), 1000):
+        c = s[a:a + 1000]
+        out[a:a + 1000] = -np.sum(J * c[:, idx[:, 0]] * c[:, idx[:, 1]] * c[:, idx[:, 2]], axis=1)
+    return out
+
+
+def check_size(n_samples, L):
+    """Refuse a data set whose spins or energies exceed :data:`rglib.validate.LIMITS`."""
+    n_triples = L * (L - 1) * (L - 2) // 6
+    validate.budget("n_samples", 3 * n_samples * L * 8 / 2**30, "GiB",
+                    f"the memory of {n_samples} configurations of {L} spins (with the split copies)")
+    validate.budget("n_samples", n_samples * n_triples * 3e-8, "seconds",
+                    f"the energies of {n_samples} configurations over {n_triples} triples")
 
 
 def three_spin(n_samples=20000, L=15, seed=17, train_fraction=0.8):
@@ -57,6 +71,7 @@ def three_spin(n_samples=20000, L=15, seed=17, train_fraction=0.8):
     train/test split in generation order."""
     n_samples = validate.integer("n_samples", n_samples, minimum=10, maximum=2_000_000)
     L = validate.integer("L", L, minimum=3, maximum=40)
+    check_size(n_samples, L)
     rs = np.random.RandomState(validate.seed("seed", seed))
     idx = triples(L)
     idx = idx[rs.permutation(len(idx))]              # the authors' order of the triples
@@ -70,6 +85,7 @@ def continuous(n_samples=20000, L=15, seed=17, train_fraction=0.8):
     """The continuous 3-spin data set: scalar spins uniform in [-1, 1] (the authors' code)."""
     n_samples = validate.integer("n_samples", n_samples, minimum=10, maximum=2_000_000)
     L = validate.integer("L", L, minimum=3, maximum=40)
+    check_size(n_samples, L)
     rs = np.random.RandomState(validate.seed("seed", seed))
     idx = triples(L)
     J = rs.normal(1.0, 2.0, size=len(idx))
@@ -231,8 +247,29 @@ def de_seconds(N):
     return 1.2e-2 * (N / 10.0) ** 6
 
 
+def check_unit_spins(name, S, tol=1e-6):
+    """Classical unit spins of shape (3, N, N) (2 <= N <= 64), finite, |S| = 1 within
+    ``tol``; returns them as a float array."""
+    S = np.asarray(S)
+    if S.dtype.kind not in "iuf" or S.ndim != 3 or S.shape[0] != 3 or S.shape[1] != S.shape[2] \
+            or not 2 <= S.shape[1] <= 64:
+        raise ValueError(f"{name} must be real spins of shape (3, N, N) with 2 <= N <= 64, got "
+                         f"shape {S.shape} and dtype {S.dtype}")
+    S = S.astype(float)
+    if not np.all(np.isfinite(S)):
+        raise ValueError(f"{name} holds NaN or inf")
+    norm = np.sqrt(np.sum(S * S, axis=0))
+    if not np.all(np.abs(norm - 1.0) <= tol):
+        raise ValueError(f"{name} must hold unit spins (|S| = 1 on every site), found lengths "
+                         f"from {norm.min():.6g} to {norm.max():.6g}")
+    return S
+
+
 def de_energy(S):
-    """Omega(S) by exact diagonalization (Hermitian eigvalsh) for spins (3, N, N)."""
+    """Omega(S) by exact diagonalization (Hermitian eigvalsh) for unit spins (3, N, N)."""
+    S = check_unit_spins("S", S)
+    validate.budget("S", de_seconds(S.shape[-1]), "seconds",
+                    f"the exact diagonalization at N = {S.shape[-1]}")
     return grand_potential(np.linalg.eigvalsh(de_matrix(S)))
 
 
@@ -258,3 +295,31 @@ def de_dataset(N, n_samples, seed0=100, sampling="authors", progress=False):
     it = progress_bar(range(n_samples), desc=f"ED N = {N}") if progress else range(n_samples)
     E = np.array([de_energy(S[i]) for i in it])
     return {"S": S, "E": E, "seeds": seeds, "N": N, "sampling": sampling}
+
+
+def save_energies(path, seeds, E, meta=None):
+    """Store sample seeds and their energies (:func:`rglib.nn.save`: with a checksum)."""
+    seeds, E = check_energies(path, {"seeds": seeds, "E": E})
+    nn.save(path, {"seeds": seeds, "E": E}, meta=meta)
+
+
+def load_energies(path):
+    """(seeds, E) stored by :func:`save_energies` (or an older ``np.savez`` of the two);
+    a ValueError naming the file when it is damaged, foreign or inconsistent."""
+    d, _ = nn.load(path)
+    return check_energies(path, d)
+
+
+def check_energies(path, d):
+    """Seeds (integers) and energies (finite) of the same length, one per configuration."""
+    if not isinstance(d, dict) or set(d) != {"seeds", "E"}:
+        raise nn.io.DamagedFile(f"{path}: expected the arrays seeds and E, found "
+                                f"{sorted(d) if isinstance(d, dict) else type(d).__name__}")
+    seeds, E = np.asarray(d["seeds"]), np.asarray(d["E"])
+    if seeds.ndim != 1 or E.ndim != 1 or len(seeds) != len(E) or not len(E):
+        raise nn.io.DamagedFile(f"{path}: seeds {seeds.shape} and E {E.shape} must be 1-D arrays "
+                                "of the same, non-zero length")
+    if seeds.dtype.kind not in "iu" or E.dtype.kind != "f" or not np.all(np.isfinite(E)):
+        raise nn.io.DamagedFile(f"{path}: seeds must be integers and E finite numbers (got "
+                                f"{seeds.dtype}, {E.dtype})")
+    return seeds, E

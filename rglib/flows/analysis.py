@@ -74,8 +74,13 @@ def exponents(jac_map):
 
 def destination(rg_map, J0, n_iter=40, weak=0.1, strong=3.0):
     """Where the iterated map takes J0: -1 (weak coupling: disordered), +1 (strong:
-    ordered), 0 (undecided after n_iter steps)."""
+    ordered), 0 (undecided after n_iter steps, at most 10000)."""
+    n_iter = validate.integer("n_iter", n_iter, minimum=1, maximum=10_000)
+    weak = float(validate.positive("weak", weak))
+    strong = float(validate.greater("strong", strong, weak))
     J = np.array(J0, dtype=float)
+    if J.ndim != 1 or not len(J) or not np.all(np.isfinite(J)):
+        raise ValueError(f"J0 must be a 1-D array of finite couplings, got {J0!r}")
     for _ in range(n_iter):
         J = np.asarray(rg_map(J), dtype=float)
         if not np.all(np.isfinite(J)):
@@ -92,6 +97,11 @@ def critical_point(rg_map, n, lo=0.3, hi=1.6, tol=1e-6, n_iter=40):
     """K_c on the physical line (K, 0, ..., 0) by bisection on the flow destination.
 
     Returns NaN when the two ends do not flow to different phases."""
+    lo, hi = float(validate.finite("lo", lo)), float(validate.finite("hi", hi))
+    if not lo < hi:
+        raise ValueError(f"lo must be < hi, got lo = {lo}, hi = {hi}")
+    tol = float(validate.in_range("tol", tol, 1e-15, hi - lo))
+    n = validate.integer("n", n, minimum=1, maximum=100)
     phys = lambda K: np.array([K] + [0.0] * (n - 1))    # noqa: E731
     d_lo, d_hi = destination(rg_map, phys(lo), n_iter), destination(rg_map, phys(hi), n_iter)
     if d_lo != -1 or d_hi != +1:

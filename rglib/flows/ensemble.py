@@ -112,9 +112,24 @@ def save(path, results, config, seed):
 
 
 def load(path):
-    """(results, record) from :func:`save` (results with "params" restored)."""
+    """(results, record) from :func:`save` (results with "params" restored).
+
+    Refuses (``rglib.nn.io.DamagedFile``, a ValueError naming the file) a damaged or
+    foreign file and a record that does not match the parameters it holds."""
     params, record = nn.load(path)
-    results = [dict(m, params=p) for m, p in zip(record["models"], params["models"])]
+    models = record.get("models")
+    if not isinstance(models, list) or not isinstance(record.get("config"), dict) \
+            or not isinstance(params, dict) or set(params) != {"models"} \
+            or not isinstance(params["models"], list):
+        raise nn.io.DamagedFile(f"{path}: not an ensemble file of rglib.flows.ensemble.save "
+                                "(expected a record of config and models, and their parameters)")
+    if len(models) != len(params["models"]):
+        raise nn.io.DamagedFile(f"{path}: the record lists {len(models)} models but the file holds "
+                                f"{len(params['models'])} parameter sets")
+    for i, m in enumerate(models):
+        if not isinstance(m, dict) or not isinstance(m.get("estimates"), dict):
+            raise nn.io.DamagedFile(f"{path}: the record of model {i} has no estimates")
+    results = [dict(m, params=p) for m, p in zip(models, params["models"])]
     return results, record
 
 

@@ -22,6 +22,7 @@ Everything is seeded: one ``numpy.random.Generator`` from ``seed`` feeds the pri
 HMC and the Gibbs sampler, so a model is reproducible bit for bit.
 """
 import time
+import warnings
 from dataclasses import asdict, dataclass
 
 import autograd.numpy as anp
@@ -82,13 +83,18 @@ class Config:
                              "is above the limit of 2e6 (memory)")
         self.gibbs_steps = validate.integer("gibbs_steps", self.gibbs_steps, minimum=1, maximum=10_000)
         self.cd_k = validate.integer("cd_k", self.cd_k, minimum=1, maximum=1000)
-        self.warmup = min(validate.integer("warmup", self.warmup, minimum=0, maximum=100_000), self.steps)
+        self.warmup = validate.integer("warmup", self.warmup, minimum=0, maximum=100_000)
+        if self.warmup > self.steps:
+            warnings.warn(f"warmup = {self.warmup} is more than steps = {self.steps}: every step draws "
+                          f"its couplings from the prior (warmup used: {self.steps})", UserWarning,
+                          stacklevel=3)
+            self.warmup = self.steps
         self.prior_fraction = float(validate.in_range("prior_fraction", self.prior_fraction, 0, 1))
         self.prior_scale = float(validate.positive("prior_scale", self.prior_scale))
         self.hmc_transitions = validate.integer("hmc_transitions", self.hmc_transitions, minimum=1,
                                                 maximum=1000)
         self.hmc_leapfrog = validate.integer("hmc_leapfrog", self.hmc_leapfrog, minimum=1, maximum=1000)
-        self.hmc_dt = float(validate.positive("hmc_dt", self.hmc_dt))
+        self.hmc_dt = float(validate.in_range("hmc_dt", self.hmc_dt, 1e-4, 1.0))     # hmc's dt_range
         self.beta0 = float(validate.positive("beta0", self.beta0))
         self.beta1 = float(validate.positive("beta1", self.beta1))
         self.mu = float(validate.nonnegative("mu", self.mu))
@@ -120,6 +126,12 @@ def train(config=None, progress=False, **overrides):
     log: {"config": dict, "loss": per step, "acceptance": per HMC step, "dt": final HMC
     step size, "rejected_nonfinite": count, "seconds": wall time}.
     """
+    if config is not None and not isinstance(config, Config):
+        raise ValueError(f"config must be a rglib.flows.training.Config or None, got {config!r}")
+    unknown = sorted(set(overrides) - set(Config.__dataclass_fields__))
+    if unknown:
+        raise ValueError(f"{', '.join(unknown)}: not a setting of the training (settings: "
+                         f"{', '.join(Config.__dataclass_fields__)})")
     cfg = Config(**{**(asdict(config) if config else {}), **overrides}).check()
     rng = np.random.default_rng(cfg.seed)
     c = clusters.n_couplings(cfg.rep)

@@ -13,9 +13,11 @@ Used by the test harness (quick parameters) and by ``python -m rglib.harness.rep
 """
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -29,6 +31,35 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"
 
 class NotebookError(RuntimeError):
     """A notebook failed: the message names the notebook and the cell."""
+
+
+_RUNNING = set()                 # papermill processes started by execute() and not ended
+_LOCK = threading.Lock()
+#: set by :func:`stop_all`: execute() then starts no new notebook (clear it to run again)
+STOP = threading.Event()
+
+
+def _end(proc):
+    """End one papermill process group (its kernel notices its parent is gone and exits)."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except (ProcessLookupError, PermissionError, AttributeError, OSError):
+        try:
+            proc.terminate()
+        except OSError:
+            pass
+
+
+def stop_all():
+    """End every papermill process started by :func:`execute` that is still running
+    (after Ctrl-C: the threads that wait for them then return at once), and start no
+    new one until :data:`STOP` is cleared."""
+    with _LOCK:
+        STOP.set()
+        procs = list(_RUNNING)
+    for proc in procs:
+        _end(proc)
+    return len(procs)
 
 
 def read(path):
@@ -153,18 +184,33 @@ def execute(path, out_path, parameters=None, cwd=None, cell_timeout=None, log=No
     cmd = [sys.executable, "-m", "rglib.harness.nbrun", str(path), str(out_path), pfile]
     t0 = time.perf_counter()
     try:
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+        # its own session: Ctrl-C reaches the caller, who ends the run (stop_all)
+        with _LOCK:
+            if STOP.is_set():
+                raise NotebookError(f"{path.name}: not started (the runs were stopped)")
+            proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    text=True, start_new_session=True)
+            _RUNNING.add(proc)
+        try:
+            out, err = proc.communicate()
+        except BaseException:
+            _end(proc)
+            proc.communicate()
+            raise
+        finally:
+            with _LOCK:
+                _RUNNING.discard(proc)
     finally:
         os.unlink(pfile)
     seconds = time.perf_counter() - t0
     if log is not None:
         Path(log).parent.mkdir(parents=True, exist_ok=True)
-        Path(log).write_text(proc.stdout + proc.stderr, encoding="utf-8")
+        Path(log).write_text(out + err, encoding="utf-8")
     nb = read(out_path) if out_path.exists() else None
     if nb is not None:
         check_outputs(nb, path.name)      # names the cell, in the body or in a widget
     if proc.returncode != 0:
-        tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-8:])
+        tail = "\n".join((err or out).strip().splitlines()[-8:])
         raise NotebookError(f"{path.name}: papermill exited {proc.returncode}:\n{tail}")
     return nb, seconds
 

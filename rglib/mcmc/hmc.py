@@ -37,7 +37,13 @@ def hmc(U, q0, rng, n_transitions=8, dt=0.05, n_leapfrog=16, adapt=False, target
     stats: {"acceptance": mean over chains and transitions, "rejected_nonfinite": count,
     "accepted": (n_transitions,) fraction per transition}.
     """
-    q = np.array(q0, dtype=float, copy=True)
+    if not callable(U):
+        raise ValueError(f"U must be a function q -> energies of the chains, got "
+                         f"{type(U).__name__} {U!r}")
+    try:
+        q = np.array(q0, dtype=float, copy=True)
+    except (TypeError, ValueError):
+        raise ValueError(f"q0 must be an array of shape (chains, n), got {q0!r}") from None
     if q.ndim != 2:
         raise ValueError(f"q0 must have shape (chains, n), got {q.shape}")
     if not np.all(np.isfinite(q)):
@@ -47,9 +53,17 @@ def hmc(U, q0, rng, n_transitions=8, dt=0.05, n_leapfrog=16, adapt=False, target
     n_leapfrog = validate.integer("n_leapfrog", n_leapfrog, minimum=1, maximum=10_000)
     dt = float(validate.positive("dt", dt))
     target = float(validate.in_range("target", target, 0.05, 0.99))
+    if isinstance(dt_range, (str, bytes)) or not hasattr(dt_range, "__len__") or len(dt_range) != 2:
+        raise ValueError(f"dt_range must be a pair (dt_min, dt_max), got {dt_range!r}")
     lo, hi = (float(validate.positive("dt_range", v)) for v in dt_range)
+    if not lo < hi:
+        raise ValueError(f"dt_range must be (dt_min, dt_max) with dt_min < dt_max, got {dt_range!r}")
     adapt = validate.boolean("adapt", adapt)
+    if adapt and not lo <= dt <= hi:
+        raise ValueError(f"dt = {dt:g} must lie in dt_range [{lo:g}, {hi:g}] when adapting")
     u, g = _energy_and_grad(U, q)
+    if u.shape != (len(q),) or g.shape != q.shape:
+        raise ValueError(f"U must return one energy per chain, shape ({len(q)},), got shape {u.shape}")
     bad0 = ~(np.isfinite(u) & np.all(np.isfinite(g), axis=1))
     if bad0.any():
         raise ValueError(f"U is NaN or inf at the start for {int(bad0.sum())} chain(s)")

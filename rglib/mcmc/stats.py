@@ -85,7 +85,10 @@ def binning_errors(x, n_levels=None):
     """Errors of the mean from bins of length 1, 2, 4, ...: (bin lengths, errors)."""
     x = _as_2d(x)
     n, C = x.shape
-    levels = n_levels or max(1, int(np.log2(n)) - 4)
+    if n_levels is None:
+        levels = max(1, int(np.log2(n)) - 4)
+    else:
+        levels = validate.integer("n_levels", n_levels, minimum=1, maximum=64)
     sizes, errs = [], []
     y = x.copy()
     for k in range(levels):

@@ -21,6 +21,8 @@ i.e. B = 0, and in (Q, 2Sz) blocks otherwise; "QS" or "QSz" force one (the resul
 to rounding where both apply: tests/test_su2.py).
 """
 import functools
+import math
+import warnings
 
 import numpy as np
 
@@ -45,10 +47,38 @@ def choose_mode(model, mode="auto"):
     return "QS" if allowed and mode != "QSz" else "QSz"
 
 
+#: beta_bar times the lowest discarded (rescaled) energy below which the kept states do
+#: not describe the next shell's temperature: the discarded states would carry more
+#: than e^-4 = 2% of the Boltzmann weight of the ground state
+MIN_CUT = 4.0
+
+
+def discarded_cut(shells):
+    """Per shell, the lowest rescaled energy that truncation discarded (inf where none)."""
+    out = []
+    for s in shells:
+        d = [e[k] for q, e in s.energies.items() for k in [s.kept[q]] if k < len(e)]
+        out.append(float(min(d)) if d else math.inf)
+    return np.array(out)
+
+
+def check_truncation(cut, N_keep, beta_bar):
+    """Warn (naming N_keep) when a shell kept too few states for the thermodynamics of
+    the next one (:data:`MIN_CUT`); returns the worst beta_bar * cut."""
+    worst = float(beta_bar * np.min(cut)) if len(cut) else math.inf
+    if worst < MIN_CUT:
+        warnings.warn(f"N_keep = {N_keep} is too small for these thermodynamics: a shell discarded "
+                      f"states at beta_bar E = {worst:.2g} (< {MIN_CUT:g}), which carry up to "
+                      f"{100 * math.exp(-worst):.0f}% of the ground state's Boltzmann weight; S, C "
+                      "and T chi are then wrong. Raise N_keep.", RuntimeWarning, stacklevel=3)
+    return worst
+
+
 def _thermo_run(model, mode, **kw):
-    if choose_mode(model, mode) == "QS":
-        return su2.thermodynamics(su2.run(model, **kw))
-    return thermodynamics(run(model, **kw))
+    sh = su2.run(model, **kw) if choose_mode(model, mode) == "QS" else run(model, **kw)
+    out = su2.thermodynamics(sh) if choose_mode(model, mode) == "QS" else thermodynamics(sh)
+    out["cut"] = discarded_cut(sh[:-1])
+    return out
 
 #: the quantities of the impurity pipeline
 KEYS = ("S", "C", "Tchi", "F", "Q")
@@ -129,7 +159,9 @@ def impurity_at_z(model, Lam, T_min, N_keep, beta_bar, z, scheme="wilson", A_cor
                       scheme=scheme, A_correction=A_correction)
     bath = bath_thermodynamics(float(bath_of(model).B), float(Lam), float(T_min), N_keep,
                                float(beta_bar), float(z), scheme, A_correction, mode)
-    return subtract_bath(tot, bath)
+    out = subtract_bath(tot, bath)
+    out["cut"] = np.minimum(tot["cut"].min(initial=math.inf), bath["cut"].min(initial=math.inf))
+    return out
 
 
 def impurity_per_shell(model, Lam=2.0, T_min=1e-10, N_keep=1000, beta_bar=2.0, N_z=1,
@@ -156,6 +188,7 @@ def impurity_per_shell(model, Lam=2.0, T_min=1e-10, N_keep=1000, beta_bar=2.0, N
     else:
         runs = sweep.run(impurity_at_z, tasks, executor=executor, cache_dir=None,
                          progress=bool(progress), desc=f"NRG z-runs ({model.name})")
+    check_truncation(np.array([r.pop("cut") for r in runs]), N_keep, beta_bar)
     return z_average(runs)
 
 

@@ -180,6 +180,63 @@ def spectrum_loss_and_grad(x, target, run_kw, omega, spectral_kw=None):
     return float(np.sum(w * r * r) / norm), 2.0 * dA @ (w * r) / norm
 
 
+def check_x(x0, problem):
+    """The optimizer's start x0 (:func:`params_of`): finite, of the problem's length, inside
+    :func:`bounds_of` (no silent clipping); returned as a float array."""
+    names = ("U/Gamma", "ln Gamma") if problem == "tchi" else ("eps_d/U", "U/Gamma", "ln Gamma")
+    try:
+        x = np.asarray(x0, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"x0 must be {len(names)} numbers ({', '.join(names)}), got {x0!r}") from None
+    if x.shape != (len(names),):
+        raise ValueError(f"x0 must hold {len(names)} numbers ({', '.join(names)}) for problem "
+                         f"{problem!r}, got shape {x.shape}")
+    for v, name, (lo, hi) in zip(x, names, bounds_of(problem)):
+        if not np.isfinite(v):
+            raise ValueError(f"x0: {name} must be finite, got {v}")
+        if not lo <= v <= hi:
+            raise ValueError(f"x0: {name} = {v:g} lies outside the optimizer's bounds "
+                             f"[{lo:.4g}, {hi:.4g}] (rglib.nrg.inverse.BOUNDS)")
+    return x
+
+
+def check_problem(problem, target, run_kw, bath, omega, spectral_kw):
+    """(target, bath, omega) of a problem, checked: shapes, finiteness, what each needs."""
+    if not isinstance(run_kw, dict):
+        raise ValueError(f"run_kw must be a dict of NRG settings, got {type(run_kw).__name__}")
+    if spectral_kw is not None and not isinstance(spectral_kw, dict):
+        raise ValueError(f"spectral_kw must be a dict or None, got {type(spectral_kw).__name__}")
+    if problem in ("targets", "tchi"):
+        bath = np.asarray(bath if bath is not None else [], dtype=float)
+        if bath.ndim != 1 or len(bath) < 4 or not np.all(np.isfinite(bath)):
+            raise ValueError(f"bath: problem {problem!r} needs T chi of the bare chain on every shell "
+                             f"(bath_tchi(**run_kw)), got shape {bath.shape}")
+    if problem == "targets":
+        if not isinstance(target, dict) or set(target) != {"n_d", "T_K"}:
+            raise ValueError(f"target must be a dict {{'n_d': .., 'T_K': ..}}, got {target!r}")
+        target = {"n_d": float(validate.in_range("target n_d", target["n_d"], 0.0, 2.0, lo_open=True)),
+                  "T_K": float(validate.positive("target T_K", target["T_K"]))}
+    elif problem == "tchi":
+        target = np.asarray(target, dtype=float)
+        if target.ndim != 1 or len(target) < 2 or not np.all(np.isfinite(target)) \
+                or not np.any(target):
+            raise ValueError(f"target must be T chi_imp on the shells (a 1-D array of finite "
+                             f"numbers, not all 0), got shape {target.shape}")
+    else:
+        if omega is None:
+            raise ValueError("omega: the spectrum problem needs the frequencies of the target")
+        omega = np.asarray(omega, dtype=float)
+        target = np.asarray(target, dtype=float)
+        if omega.ndim != 1 or not len(omega) or not np.all(np.isfinite(omega)):
+            raise ValueError(f"omega must be a 1-D array of finite frequencies, got shape {omega.shape}")
+        if target.shape != omega.shape or not np.all(np.isfinite(target)):
+            raise ValueError(f"target must hold A(omega) on omega: finite, shape {omega.shape}, "
+                             f"got shape {target.shape}")
+        if not np.sum(np.abs(omega) * target ** 2) > 0:
+            raise ValueError("target: A(omega) is 0 on every omega != 0 (the loss is relative to it)")
+    return target, bath, omega
+
+
 def minimize(x0, problem, target, run_kw, gradient="ad", bath=None, omega=None, spectral_kw=None,
              maxiter=60, tol=1e-12, stop_loss=0.0, fd_step=1e-7, callback=None):
     r"""L-BFGS-B on :func:`loss` from ``x0`` with AD (reverse mode; forward mode for the
@@ -189,7 +246,8 @@ def minimize(x0, problem, target, run_kw, gradient="ad", bath=None, omega=None, 
 
     Returns a dict: x, params, loss, history (loss after each iteration), runs_at (NRG runs
     used up to each entry of history), runs (all NRG runs, the line search's included; the
-    bath is not counted), seconds, message, success, iterations.
+    bath is not counted), seconds, message, success, iterations, at_bound (the variables
+    that ended on a bound of :data:`BOUNDS`: a target out of reach inside them).
     The optimizer stops when L <= ``stop_loss`` (e.g. 1e-8: targets met to 1e-4), when L
     changes by less than ``tol`` relative, or after ``maxiter`` iterations.
     ``callback(iteration, loss)`` is called after each iteration (e.g. a progress bar).
@@ -198,6 +256,12 @@ def minimize(x0, problem, target, run_kw, gradient="ad", bath=None, omega=None, 
     validate.one_of("gradient", gradient, ("ad", "fd"))
     stop_loss = float(validate.nonnegative("stop_loss", stop_loss))
     maxiter = validate.integer("maxiter", maxiter, minimum=1, maximum=10_000)
+    tol = float(validate.positive("tol", tol))
+    fd_step = float(validate.positive("fd_step", fd_step))
+    x0 = check_x(x0, problem)
+    target, bath, omega = check_problem(problem, target, run_kw, bath, omega, spectral_kw)
+    if callback is not None and not callable(callback):
+        raise ValueError(f"callback must be a function (iteration, loss), got {callback!r}")
     runs = [0]
 
     def f(x):
@@ -235,4 +299,12 @@ def minimize(x0, problem, target, run_kw, gradient="ad", bath=None, omega=None, 
     return {"x": res.x, "params": {k: float(v) for k, v in params_of(res.x, problem).items()},
             "loss": float(res.fun), "history": np.array(history), "runs_at": np.array(runs_at), "runs": runs[0],
             "seconds": secs, "message": str(res.message), "success": bool(res.success),
-            "iterations": int(res.nit)}
+            "iterations": int(res.nit), "at_bound": at_bound(res.x, problem)}
+
+
+def at_bound(x, problem, rtol=1e-6):
+    """Names of the variables of ``x`` that lie on a bound of :func:`bounds_of` (within
+    ``rtol`` of the bound interval's width)."""
+    names = ("U/Gamma", "ln Gamma") if problem == "tchi" else ("eps_d/U", "U/Gamma", "ln Gamma")
+    return [n for n, v, (lo, hi) in zip(names, np.asarray(x, float), bounds_of(problem))
+            if min(v - lo, hi - v) <= rtol * (hi - lo)]

@@ -153,7 +153,8 @@ class _Collector:
         else:
             prev = self.shells[-1]
             D = op_next(prev["D"], prev["kept"], vecs, layout, self.op)
-        self.shells.append({"scale": shell.scale, "E0": shell.E0, "E": shell.energies, "kept": shell.kept,
+        self.shells.append({"scale": shell.scale, "beta_bar": shell.beta_bar, "E0": shell.E0,
+                            "E": shell.energies, "kept": shell.kept,
                             "vecs": vecs, "layout": layout, "D": D})
 
 
@@ -326,9 +327,10 @@ def memory_GiB(N_max, N_keep):
     return (N_max + 1) * 0.02 * (n / 1000.0) ** 2
 
 
-def check_request(T, operator, sigma, T_min, N_max):
+def check_request(T, operator, sigma, T_min, N_max, N_keep=None):
     """(T, :class:`Operator`, T_min) of a request for poles, checked (ValueError naming
-    the parameter); T_min defaults to T/20 at T > 0 and is required at T = 0 (or N_max)."""
+    the parameter); T_min defaults to T/20 at T > 0 and is required at T = 0 (or N_max).
+    A truncated run (``N_keep`` not None) at T > 0 needs T_min <= T."""
     T = float(validate.nonnegative("T", T))
     op = {"d": None, "Sz_d": SZ_D}[validate.one_of("operator", operator, ("d", "Sz_d"))]
     op = op or d_operator(SIGMAS[validate.one_of("sigma", sigma, tuple(SIGMAS))])
@@ -336,7 +338,23 @@ def check_request(T, operator, sigma, T_min, N_max):
         if T == 0.0:
             raise ValueError("T_min: give the lowest energy to resolve (or N_max) at T = 0")
         T_min = T / 20.0
+    if T_min is not None and N_keep is not None and T > 0 \
+            and float(validate.positive("T_min", T_min)) > T:
+        raise ValueError(f"T_min must be <= T at T > 0 (the full density matrix needs the chain "
+                         f"down to the temperature), got T_min = {float(T_min):g} > T = {T:g}")
     return T, op, T_min
+
+
+def check_reaches_T(shells, T):
+    """At T > 0 a truncated chain must reach T (its last shell's T_N <= T): a ValueError
+    naming N_max otherwise (the density matrix would weigh the truncated spectrum at a
+    temperature it does not describe: garbage, e.g. a negative A(0)). Without truncation
+    the basis is complete and any T is exact."""
+    T_N = shells[-1]["scale"] / shells[-1]["beta_bar"]
+    truncated = any(s["kept"][q] < len(e) for s in shells[:-1] for q, e in s["E"].items())
+    if T > 0 and truncated and T_N > T * (1 + 1e-9):
+        raise ValueError(f"N_max: the chain stops at T_N = {T_N:.3g}, above T = {T:g}; the full "
+                         "density matrix needs shells down to T (raise N_max or give T_min <= T)")
 
 
 def poles(model, T=0.0, sigma="up", Lam=2.0, N_keep=1000, T_min=None, N_max=None, z=1.0,
@@ -354,7 +372,7 @@ def poles(model, T=0.0, sigma="up", Lam=2.0, N_keep=1000, T_min=None, N_max=None
     (bosonic: weights (p_i - p_j) |<i|S_z|j>|^2, odd in omega, summing to 0;
     :func:`spin_susceptibility`); ``sigma`` is then not used.
     """
-    T, op, T_min = check_request(T, operator, sigma, T_min, N_max)
+    T, op, T_min = check_request(T, operator, sigma, T_min, N_max, N_keep)
     cfg = settings(Lam, N_max, T_min, N_keep, None, 2.0, z, scheme, A_correction, safeguard)
     traced = any(is_traced(getattr(model, k, 0.0)) for k in ("eps_d", "U", "Gamma", "B"))
     validate.budget("N_keep", (2.6 if traced else 1.0) * memory_GiB(cfg.N_max, cfg.N_keep), "GiB",
@@ -364,6 +382,7 @@ def poles(model, T=0.0, sigma="up", Lam=2.0, N_keep=1000, T_min=None, N_max=None
     run(model, Lam=Lam, N_max=N_max, T_min=T_min, N_keep=N_keep, z=z, scheme=scheme,
         A_correction=A_correction, safeguard=safeguard, progress=progress, observer=col)
     sh = col.shells
+    check_reaches_T(sh, T)
     pD = discarded_weights(sh, T)
     rhoK = kept_density(sh, pD)
     om, wt = [], []
@@ -371,7 +390,7 @@ def poles(model, T=0.0, sigma="up", Lam=2.0, N_keep=1000, T_min=None, N_max=None
         o, w = _shell_poles(s, pD[N], rhoK[N], op, N == len(sh) - 1)
         om += o
         wt += w
-    return {"omega": om, "weight": wt, "T": T, "scale_last": sh[-1]["scale"]}
+    return {"omega": om, "weight": wt, "T": T, "scale_last": sh[-1]["scale"], "operator": operator}
 
 
 def flat(p):
@@ -563,7 +582,13 @@ def static_susceptibility(p):
     r"""chi = \int chi''(omega) / (pi omega) d omega = sum over poles of weight / omega
     (poles of :func:`poles` with ``operator="Sz_d"``; pairs at omega = 0, which carry no
     weight, left out). At T = 0 this is the static local susceptibility -d^2F/dB^2 of
-    a field on the impurity alone (Kramers-Kronig)."""
+    a field on the impurity alone (Kramers-Kronig). Poles of another operator (the
+    d electron's A(omega)) are refused: their sum of weight / omega is no susceptibility."""
+    if not isinstance(p, dict) or not {"omega", "weight"} <= set(p):
+        raise ValueError("p must be the poles of rglib.nrg.spectral.poles(..., operator='Sz_d')")
+    if p.get("operator") != "Sz_d":
+        raise ValueError(f"p: static_susceptibility needs the poles of operator='Sz_d' (the "
+                         f"impurity spin), got those of operator={p.get('operator')!r}")
     tot = 0.0
     for o, w in zip(p["omega"], p["weight"]):
         nz = np.nonzero(np.abs(np.asarray(plain(o))) > 1e-300)[0]
@@ -575,8 +600,12 @@ def static_susceptibility(p):
 def resonant_level(omega, eps_d, Gamma):
     """Exact U = 0 spectral function for the flat band of half-width D = 1:
     A(omega) = (Gamma/pi) / ((omega - eps_d - Lambda(omega))^2 + Gamma^2) for |omega| < 1,
-    with Lambda(omega) = (Gamma/pi) ln|(1 + omega)/(1 - omega)|."""
+    with Lambda(omega) = (Gamma/pi) ln|(1 + omega)/(1 - omega)|. Needs Gamma > 0."""
+    eps_d = float(validate.finite("eps_d", eps_d))
+    Gamma = float(validate.positive("Gamma", Gamma))
     omega = np.asarray(omega, float)
+    if not np.all(np.isfinite(omega)):
+        raise ValueError("omega must hold finite frequencies")
     lam = Gamma / math.pi * np.log(np.abs((1 + omega) / (1 - omega)))
     return np.where(np.abs(omega) < 1, Gamma / math.pi / ((omega - eps_d - lam) ** 2 + Gamma ** 2), 0.0)
 

@@ -72,7 +72,8 @@ class _Sweep:
                 t = (np.matmul(np.swapaxes(X[op.target(q)][:, :, :kt], 1, 2), Dq[:, :kq])
                      + np.matmul(Dq[:kt], X[q][:, :, :kq]))
                 dDk[q] = t + base[q] if q in base else t
-        self.shells.append({"scale": shell.scale, "E0": float(shell.E0), "E": shell.energies,
+        self.shells.append({"scale": shell.scale, "beta_bar": shell.beta_bar, "E0": float(shell.E0),
+                            "E": shell.energies,
                             "kept": kept, "vecs": vecs, "layout": layout, "D": D, "X": X,
                             "dE": dE, "dE0": dE0, "dDk": dDk})
 
@@ -217,7 +218,7 @@ def spectral_function_jvp(model, dH0, dB, omega, T=0.0, b=spectral.B_DEFAULT, om
     the impurity spin). A equals :func:`rglib.nrg.spectral.spectral_function` and dA
     autograd's forward mode through it, to rounding.
     """
-    T, op, T_min = spectral.check_request(T, operator, sigma, T_min, N_max)
+    T, op, T_min = spectral.check_request(T, operator, sigma, T_min, N_max, N_keep)
     b, omega = spectral.check_broadening(b, omega)
     dH0, dB = np.asarray(dH0, dtype=float), np.asarray(dB, dtype=float)
     if dH0.ndim != 3 or dH0.shape[1] != dH0.shape[2]:
@@ -227,6 +228,12 @@ def spectral_function_jvp(model, dH0, dB, omega, T=0.0, b=spectral.B_DEFAULT, om
     P = len(dB)
     if P == 0:
         raise ValueError("dH0: give at least one direction")
+    if not (np.all(np.isfinite(dH0)) and np.all(np.isfinite(dB))):
+        raise ValueError("dH0 and dB must hold finite numbers")
+    d = model.first_shell(1.0).H.shape[0]
+    if dH0.shape[1:] != (d, d):
+        raise ValueError(f"dH0: expected shape (P, {d}, {d}) (the first shell of {type(model).__name__} "
+                         f"has {d} states), got {dH0.shape}")
     cfg = settings(Lam, N_max, T_min, N_keep, None, 2.0, z, scheme, A_correction, safeguard)
     validate.budget("N_keep", memory_GiB(cfg.N_max, cfg.N_keep, P), "GiB",
                     f"the memory of every shell's eigenvectors and their {P} tangents (FDM)")
@@ -234,6 +241,7 @@ def spectral_function_jvp(model, dH0, dB, omega, T=0.0, b=spectral.B_DEFAULT, om
     tangent.run(model, dH0, dB, Lam=Lam, N_max=N_max, T_min=T_min, N_keep=N_keep, z=z, scheme=scheme,
                 A_correction=A_correction, safeguard=safeguard, progress=progress, observer=sweep)
     sh = sweep.shells
+    spectral.check_reaches_T(sh, T)
     if omega0 is None:
         omega0 = T if T > 0 else sh[-1]["scale"]
     omega0 = float(validate.positive("omega0", omega0))
