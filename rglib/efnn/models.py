@@ -123,7 +123,7 @@ def init_fc(arch, rng, L=15, width=60, layers=2, dtype=np.float64):
     L = validate.integer("L", L, minimum=1, maximum=10_000)
     w = validate.integer("width", width, minimum=1, maximum=4096)
     n = validate.integer("layers", layers, minimum=1, maximum=16)
-    return {"arch": arch, "kind": "fc", "net": FC[arch][0](rng, L, w, n, dtype)}
+    return {"arch": arch, "kind": "fc", "L": L, "net": FC[arch][0](rng, L, w, n, dtype)}
 
 
 def apply_fc(model, S0):
@@ -244,7 +244,13 @@ def init(arch, rng, kind="fc", dtype=np.float64, **kw):
 
 
 def apply(model, S0):
-    """Raw network energies (no target scaling; see :mod:`rglib.efnn.training`)."""
+    """Raw network energies (no target scaling; see :mod:`rglib.efnn.training`) of configurations
+    S0: (B, L) for a fully connected model, spins (B, 3, N, N) for a convolutional one."""
+    shape = np.shape(S0)
+    if model["kind"] == "conv" and (len(shape) != 4 or shape[1] != 3 or shape[2] != shape[3]):
+        raise ValueError(f"S0 must be spins of shape (B, 3, N, N), got shape {shape}")
+    if model["kind"] == "fc" and (len(shape) != 2 or shape[1] != model.get("L", shape[-1])):
+        raise ValueError(f"S0 must have shape (B, {model.get('L', 'L')}), got shape {shape}")
     return apply_fc(model, S0) if model["kind"] == "fc" else apply_conv(model, S0)
 
 

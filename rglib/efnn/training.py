@@ -50,8 +50,13 @@ def fit(model, S, E, epochs, batch_size=100, lr0=3e-3, lr1=1e-4, gamma=None, eve
     only the first epochs of the run.
     """
     S, E = np.asarray(S), np.asarray(E, dtype=float)
-    if len(S) != len(E) or len(S) < 2:
-        raise ValueError(f"S and E must hold the same number (>= 2) of configurations, got {len(S)} and {len(E)}")
+    if len(S) != len(E) or len(S) < 2 or E.ndim != 1:
+        raise ValueError(f"S and E must hold the same number (>= 2) of configurations and E one energy each, "
+                         f"got S of shape {S.shape} and E of shape {E.shape}")
+    for name, a in (("S", S), ("E", E)):
+        if not np.all(np.isfinite(a)):
+            raise ValueError(f"{name} holds NaN or inf (first in configuration "
+                             f"{int(np.argwhere(~np.isfinite(a.reshape(len(a), -1)))[0][0])})")
     epochs = validate.integer("epochs", epochs, minimum=1, maximum=100_000)
     batch_size = validate.integer("batch_size", batch_size, minimum=1, maximum=100_000)
     rng = validate.rng("rng", rng)
@@ -92,6 +97,12 @@ def metrics(E_pred, E_true, mean_ref=None):
     """RMSE, relative error RMSE/|mean| (mean_ref: the mean used, default the true one),
     and RMSE/std of the true energies."""
     E_pred, E_true = np.asarray(E_pred, float), np.asarray(E_true, float)
+    if E_pred.ndim != 1 or E_pred.shape != E_true.shape or not len(E_true):
+        raise ValueError(f"E_pred and E_true must be 1-D arrays of the same, non-zero length, got shapes "
+                         f"{E_pred.shape} and {E_true.shape}")
+    for name, a in (("E_pred", E_pred), ("E_true", E_true)):
+        if not np.all(np.isfinite(a)):
+            raise ValueError(f"{name} holds NaN or inf")
     rmse = float(np.sqrt(np.mean((E_pred - E_true) ** 2)))
     mean = float(np.mean(E_true) if mean_ref is None else mean_ref)
     return {"rmse": rmse, "relative": rmse / abs(mean), "rmse_over_std": rmse / float(np.std(E_true))}

@@ -67,6 +67,9 @@ def init_mlp(rng, sizes, dtype=np.float64):
 def mlp(params, x, act="tanh", final=None):
     """Dense layers with ``act`` between them (``final`` after the last one, if given)."""
     activation(act), final and activation(final)
+    if params and np.shape(x)[-1:] != np.shape(params[0]["W"])[:1]:
+        raise ValueError(f"x must have {np.shape(params[0]['W'])[0]} features in its last axis (the first layer's "
+                         f"input width), got shape {np.shape(x)}")
     if not all("b" in p for p in params):
         f = activation(act)
         for i, p in enumerate(params):

@@ -88,6 +88,10 @@ def fit(loss, params, n_steps=None, data=None, epochs=None, batch_size=None, rng
         if any(len(a) != n for a in arrays):
             raise ValueError("data: all arrays must have the same first dimension, got "
                              + ", ".join(str(len(a)) for a in arrays))
+        for i, a in enumerate(arrays):
+            if a.dtype.kind in "fc" and not np.all(np.isfinite(a)):
+                bad = int(np.argwhere(~np.isfinite(a.reshape(n, -1)))[0][0])
+                raise ValueError(f"data[{i}] holds NaN or inf (first in row {bad}): the loss cannot be trained on it")
         epochs = validate.integer("epochs", epochs, minimum=1)
         rng = validate.rng("rng", rng)
         bs = validate.integer("batch_size", batch_size or n, minimum=1)
