@@ -85,6 +85,22 @@ def test_summary_picks_by_validation_and_never_a_failed_run():
     assert s["B",]["best"] is None and s["B",]["failed"] == 1
 
 
+def test_compare_needs_separated_runs_and_more_than_one_seed():
+    """compare says better / worse only when one architecture's best beats every run of the
+    other and its median beats theirs, with at least two working runs on each side; a group
+    whose runs all failed loses."""
+    def group(arch, *errors, failed=0):
+        return [{"arch": arch, "val": {"rmse": e}, "test": {"relative": e}, "failed": False} for e in errors] + \
+               [{"arch": arch, "val": {"rmse": 9.0}, "test": {"relative": 9.0}, "failed": True}] * failed
+    s = experiments.summarize(group("A", 1.0, 1.1, 1.2) + group("B", 2.0, 2.2) + group("C", 0.9, 3.0)
+                              + group("D", 0.5) + group("E", failed=3), ("arch",))
+    assert experiments.compare(s["A",], s["B",]) == "better" and experiments.compare(s["B",], s["A",]) == "worse"
+    assert experiments.compare(s["A",], s["C",]) == "inconclusive"           # the spreads overlap
+    assert experiments.compare(s["D",], s["B",]) == "inconclusive"           # one run: no scatter over seeds
+    assert experiments.compare(s["D",], s["B",], min_runs=1) == "better"
+    assert experiments.compare(s["E",], s["D",]) == "worse" and experiments.compare(s["D",], s["E",]) == "better"
+
+
 def test_a_search_task_trains_and_records_its_learning_curve(tmp_path, monkeypatch):
     monkeypatch.setattr(experiments, "repo_root", lambda: tmp_path)
     r = experiments.train_spin_model("three_spin", "EFNN", 8, 2, seed=1, lr0=3e-3, epochs=40)
@@ -222,8 +238,7 @@ def test_bad_input():
 
 # --- the stored experiments (scripts/make_efnn.py) ----------------------------------------------
 
-STORED = ["de_search", "de_curves", "spin_three_spin", "spin_continuous", "spin_heisenberg",
-          "spin_three_spin_authors", "spin_continuous_authors"]
+STORED = ["de_search", "de_curves"]   # the spin searches (spin_*.npz) are not made yet: issue 23
 
 
 @pytest.mark.parametrize("name", STORED)
@@ -247,21 +262,23 @@ def _same_versions(runs):
     return all({k: v for k, v in r.get("versions", {}).items() if k != "matplotlib"} == now for r in runs)
 
 
-def test_stored_search_runs_are_ours():
-    """A stored search run's first epoch is regenerated from its record: the same validation
-    error after one epoch (bit for bit up to BLAS order with equal library versions, within
-    a few percent otherwise), and the stored test metrics equal the stored network's here."""
-    runs = experiments.load("spin_three_spin")
-    r = next(r for r in runs if r["arch"] == "EFNN" and r["layers"] == 1 and r["stored"])
-    d = experiments.spin_data("three_spin")
-    m = models.init_fc("EFNN", r["seed"], L=15, width=r["width"], layers=1)
-    _, log = training.fit(m, d["S_train"], d["E_train"], epochs=r["epochs"], batch_size=r["batch_size"], lr0=r["lr0"],
+def test_stored_double_exchange_runs_are_ours():
+    """A stored run's first epoch is regenerated from its record (the EFNN on 10,000
+    configurations of the learning curves): the same validation error after one epoch (up to
+    float32 rounding and BLAS order with equal library versions, within a few percent
+    otherwise), and the stored validation metrics equal the stored network's here."""
+    runs = experiments.load("de_curves")
+    r = next(r for r in runs if r["arch"] == "EFNN" and r["n_train"] == 10_000)
+    tr = experiments.de_train(r["sampling"], r["n_train"])
+    val = experiments.de_test(10, r["sampling"], part="validation")
+    m = models.init_conv("EFNN", r["seed"], C=r["C"], layers=r["layers"], k=r["k"], dtype=experiments.DE_DTYPE)
+    _, log = training.fit(m, tr["S"], tr["E"], epochs=r["epochs"], batch_size=r["batch_size"], lr0=r["lr0"],
                           lr1=r["lr1"], weight_decay=r["weight_decay"], rng=r["seed"] + 1, stop_after=1,
-                          eval_set=(d["S_val"], d["E_val"]), eval_epochs=[1])
-    assert log["evals"][0]["rmse"] == pytest.approx(r["curve"][0]["rmse"], rel=1e-9 if _same_versions(runs) else 0.05)
-    mean = float(d["E_train"].mean())
-    here = training.metrics(training.predict(r["model"], d["S_test"]), d["E_test"], mean)
-    assert here["rmse"] == pytest.approx(r["test"]["rmse"], rel=1e-5)          # (weights stored in float32)
+                          eval_set=(val["S"], val["E"]), eval_epochs=[1])
+    first = next(c for c in r["curve"] if c["epoch"] == 1)
+    assert log["evals"][0]["rmse"] == pytest.approx(first["rmse"], rel=1e-4 if _same_versions(runs) else 0.05)
+    here = training.metrics(training.predict(r["model"], val["S"]), val["E"])
+    assert here["rmse"] == pytest.approx(r["val"]["rmse"], rel=1e-4)
 
 
 def test_stored_double_exchange_model_extrapolates_from_N10_to_N40():

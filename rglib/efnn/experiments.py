@@ -100,8 +100,8 @@ def de_data(N, sampling, seed0, n_samples, executor=None, progress=True, spins=T
                     if p.stem.split("_")[-1].isdigit())
     have = next((p for size, p in stored if size >= n), None)
     if have is not None:
-        with np.load(have) as f:
-            seeds, E = f["seeds"][:n], f["E"][:n]
+        seeds, E = data.load_energies(have)
+        seeds, E = seeds[:n], E[:n]
     else:
         chunk = max(1, int(30 / data.de_seconds(N)))
         tasks = [dict(N=N, seed0=s, n_samples=min(chunk, seed0 + n - s), sampling=sampling)
@@ -109,8 +109,7 @@ def de_data(N, sampling, seed0, n_samples, executor=None, progress=True, spins=T
         E = np.concatenate(sweep.run(data.de_energies, tasks, executor=executor, progress=progress,
                                      desc=f"ED {n} configurations at N = {N}"))
         seeds = np.arange(seed0, seed0 + n)
-        folder.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(folder / f"de_{sampling}_N{N}_{seed0}_{n}.npz", seeds=seeds, E=E)
+        data.save_energies(folder / f"de_{sampling}_N{N}_{seed0}_{n}.npz", seeds, E)
     out = {"E": E, "seeds": seeds, "N": N, "sampling": sampling}
     return dict(out, S=data.de_spins(N, seeds, sampling)) if spins else out
 
@@ -295,15 +294,18 @@ def _get(record, path):
     return record
 
 
-def compare(a, b):
+def compare(a, b, min_runs=2):
     """How the runs of one setting (a summary entry of :func:`summarize`) compare with another's,
     lower being better: "better" when a's best run beats every run of b and a's median beats
     b's median, "worse" in the mirror case, "inconclusive" when the runs' spreads overlap (the
-    seeds and learning rates decide more than the architecture); a group without a working run
-    loses to one with."""
+    seeds and learning rates decide more than the architecture) or when either side has fewer
+    than ``min_runs`` working runs (one run says nothing about the scatter over seeds); a group
+    without a working run loses to one with."""
     if a["best"] is None or b["best"] is None:
         return "inconclusive" if a["best"] is None and b["best"] is None else ("worse" if a["best"] is None
                                                                                else "better")
+    if min(len(a["spread"]), len(b["spread"])) < min_runs:
+        return "inconclusive"
     if a["best_metric"] < min(b["spread"]) and a["median_metric"] < b["median_metric"]:
         return "better"
     if b["best_metric"] < min(a["spread"]) and b["median_metric"] < a["median_metric"]:
