@@ -44,6 +44,30 @@ def test_truncated_thermodynamics_equal_the_abelian_mode(model):
         np.testing.assert_allclose(tb[k], ta[k], rtol=0, atol=1e-9, err_msg=k)
 
 
+def test_shells_carry_their_symmetry_and_every_consumer_reads_it():
+    """A (Q, S) shell handed to the generic consumers (thermodynamics, free energy, entropy,
+    level counts) gives the (Q, 2Sz) values: once a silent 25% error in S (issue 25). A shell
+    without a symmetry is refused, and so are operators a (Q, S) run did not record."""
+    from rglib.nrg import ad, flow, thermo
+    p = dict(eps_d=-0.15, U=0.3, Gamma=0.0318, B=0.0)
+    kw = dict(N_keep=150, N_max=20)
+    _, _, qs = ad.all_shells(p, return_shells=True, **kw)
+    qsz = iterate.run(ad.model(p), **kw)
+    assert {s.symmetry for s in qs} == {"QS"} and {s.symmetry for s in qsz} == {"QSz"}
+    ta, tb = thermodynamics(qsz), nrg.thermodynamics(qs)
+    for k in ("F", "S", "C", "Tchi", "Q"):
+        np.testing.assert_allclose(tb[k], ta[k], rtol=0, atol=1e-9, err_msg=k)
+    assert ad.entropy(qs[-1]) == pytest.approx(float(ta["S"][-1]), abs=1e-9)
+    assert thermo.free_energy(qs[-1], 0.01) == pytest.approx(float(thermo.free_energy(qsz[-1], 0.01)), abs=1e-12)
+    for a, b in zip(qsz[:4], qs[:4]):
+        assert flow.low_multiplicity(a) == flow.low_multiplicity(b)
+        np.testing.assert_allclose(flow.lowest_levels(b, 12), flow.lowest_levels(a, 12), atol=1e-9)
+    with pytest.raises(ValueError, match="symmetry must be one of"):
+        iterate.Shell(0, 1.0, 2.0, 0.0, {}, {})
+    with pytest.raises(ValueError, match="operators.*mode='QSz'"):
+        thermo.shell_thermo(qs[-1], operators=("Sz_d",))
+
+
 def test_symmetry_breaking_models_are_refused():
     with pytest.raises(ValueError, match="SU\\(2\\)"):
         su2.run(nrg.Anderson(-0.05, 0.1, 0.01, B=1e-3), N_max=3)

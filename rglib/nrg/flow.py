@@ -19,31 +19,39 @@ from .. import validate
 from . import chain
 
 
-def lowest_levels(shell, n_levels=12, sector=None):
-    """The ``n_levels`` lowest rescaled energies of a shell (with multiplicity).
+def _levels(shell, blocks=None):
+    """All rescaled energies of a shell, each repeated by its multiplicity (2S + 1 in (Q, S)
+    blocks), from ``blocks`` (default all)."""
+    qs = list(shell.energies) if blocks is None else [q for q in blocks if q in shell.energies]
+    if not qs:
+        return np.zeros(0)
+    return np.concatenate([np.repeat(np.asarray(shell.energies[q], float), shell.multiplicity(q)) for q in qs])
 
-    ``sector`` = (Q, 2Sz) restricts to one symmetry block.
+
+def lowest_levels(shell, n_levels=12, sector=None):
+    """The ``n_levels`` lowest rescaled energies of a shell (with multiplicity: a (Q, S)
+    multiplet counts 2S + 1 times).
+
+    ``sector`` restricts to one symmetry block: (Q, 2Sz) for a (Q, 2Sz)-mode shell, (Q, 2S)
+    (the 2S + 1 states of each multiplet) for a (Q, S)-mode shell.
     """
     n_levels = validate.integer("n_levels", n_levels, minimum=1)
-    if sector is not None:
-        e = np.asarray(shell.energies.get(tuple(sector), np.zeros(0)))
-    else:
-        e = np.concatenate([np.asarray(v) for v in shell.energies.values()])
-    e = np.sort(e)[:n_levels]
+    e = np.sort(_levels(shell, None if sector is None else [tuple(sector)]))[:n_levels]
     return np.pad(e, (0, n_levels - len(e)), constant_values=np.nan)
 
 
 def distinct_levels(shell, n_levels=8, tol=1e-6):
     """The ``n_levels`` lowest *distinct* rescaled energies of a shell (NaN padded)."""
-    e = np.sort(np.concatenate([np.asarray(v) for v in shell.energies.values()]))
+    e = np.sort(_levels(shell))
     keep = np.concatenate([[True], np.diff(e) > tol])
     e = e[keep][:n_levels]
     return np.pad(e, (0, n_levels - len(e)), constant_values=np.nan)
 
 
 def low_multiplicity(shell, e_max=0.05):
-    """Number of states with rescaled energy below ``e_max`` (ground multiplet size)."""
-    return int(sum(np.sum(np.asarray(v) < e_max) for v in shell.energies.values()))
+    """Number of states with rescaled energy below ``e_max`` (ground multiplet size; a (Q, S)
+    multiplet counts 2S + 1)."""
+    return int(np.sum(_levels(shell) < e_max))
 
 
 #: ground-multiplet sizes of the SIAM fixed points, (even N, odd N)

@@ -49,6 +49,9 @@ from .linalg import eigh
 
 SITE_F = fock.site_f()          # (f_up, f_dn) on one chain site
 
+#: the symmetries of a Shell's blocks: (Q, 2Sz) and SU(2) multiplets (Q, 2S)
+SYMMETRIES = ("QSz", "QS")
+
 #: largest N_max (last shell) a run accepts; far below T = 1e-30 at any Lambda >= 1.5
 MAX_SHELLS = 400
 
@@ -57,8 +60,10 @@ MAX_SHELLS = 400
 class Shell:
     """One NRG shell: the full spectrum (before truncation) and what was kept.
 
-    energies[q]: all eigenvalues of block q = (Q, 2Sz), rescaled, relative to the
-    shell's ground state (ascending). kept[q]: number of kept states of block q.
+    symmetry: "QSz" (blocks q = (Q, 2Sz), one entry per state) or "QS" (blocks q = (Q, 2S),
+    one entry per SU(2) multiplet of 2S + 1 states); every consumer of shells reads it.
+    energies[q]: all eigenvalues of block q, rescaled, relative to the
+    shell's ground state (ascending). kept[q]: number of kept states (multiplets) of block q.
     segments[q]: the product-basis layout of block q [(q_old, site state, offset, dim)].
     ops[name]: the thermal average <O> at T_N of a requested impurity operator.
     """
@@ -70,6 +75,15 @@ class Shell:
     kept: dict
     segments: dict = field(default_factory=dict)
     ops: dict = field(default_factory=dict)
+    symmetry: str = None               # "QSz" or "QS": required
+
+    def __post_init__(self):
+        if self.symmetry not in SYMMETRIES:
+            raise ValueError(f"symmetry must be one of {SYMMETRIES}, got {self.symmetry!r}")
+
+    def multiplicity(self, q):
+        """States per entry of block q: 2S + 1 in (Q, S) blocks, 1 in (Q, 2Sz) blocks."""
+        return q[1] + 1 if self.symmetry == "QS" else 1
 
     @property
     def T(self):
@@ -477,7 +491,7 @@ def run(model, Lam=2.0, N_max=None, T_min=None, N_keep=1000, e_cut=None, beta_ba
                                                                    cfg.safeguard)
     fdag = first_fdag(fs, vecs, vecs, idx, kept)
     avg, ops = first_ops(fs, vecs, idx, kept, operators, thermal_weights(E, cfg.beta_bar), last)
-    shells = [Shell(0, cfg.scale(0), cfg.beta_bar, E0, E, kept, {}, avg)]
+    shells = [Shell(0, cfg.scale(0), cfg.beta_bar, E0, E, kept, {}, avg, "QSz")]
     if observer is not None:
         observer(shells[-1], vecs, idx, fs)
     steps = range(1, cfg.N_max + 1)
@@ -497,7 +511,7 @@ def run(model, Lam=2.0, N_max=None, T_min=None, N_keep=1000, e_cut=None, beta_ba
             fdag = next_fdag(kv, kv, segments, kept)
         avg, ops = (transport(ops, vecs, segments, kept, thermal_weights(E, cfg.beta_bar), last)
                     if operators else ({}, {}))
-        shells.append(Shell(N, scale, cfg.beta_bar, E0, E, kept, segments, avg))
+        shells.append(Shell(N, scale, cfg.beta_bar, E0, E, kept, segments, avg, "QSz"))
         if observer is not None:
             observer(shells[-1], vecs, segments, fs)
     return shells

@@ -61,12 +61,10 @@ import math
 
 import autograd.numpy as anp
 import numpy as np
-from autograd.scipy.special import logsumexp
 
-from .. import validate
 from ..autodiff import is_traced, plain
 from ..progress import progress as progress_bar
-from . import fock, iterate
+from . import fock, iterate, thermo
 from .assemble import assemble, contract
 from .iterate import Shell, settings
 from .linalg import eigh
@@ -339,7 +337,7 @@ def run(model, Lam=2.0, N_max=None, T_min=None, N_keep=1000, e_cut=None, beta_ba
     last = cfg.N_max == 0
     kept = {q: len(e) for q, e in E.items()} if last else truncate(E, cfg.N_keep, cfg.e_cut, cfg.safeguard)
     F = first_fdag(fs, vecs, bases, lowered, kept)
-    shells = [Shell(0, cfg.scale(0), cfg.beta_bar, E0, E, kept, {}, {})]
+    shells = [Shell(0, cfg.scale(0), cfg.beta_bar, E0, E, kept, {}, {}, "QS")]
     steps = range(1, cfg.N_max + 1)
     if progress:
         steps = progress_bar(steps, desc=f"NRG shells, (Q, S) mode ({model.name})")
@@ -353,35 +351,22 @@ def run(model, Lam=2.0, N_max=None, T_min=None, N_keep=1000, e_cut=None, beta_ba
         kept = {q: len(e) for q, e in E.items()} if last else truncate(E, cfg.N_keep, cfg.e_cut, cfg.safeguard)
         if not last:
             F = next_fdag(vecs, segments, kept)
-        shells.append(Shell(N, scale, cfg.beta_bar, E0, E, kept, segments, {}))
+        shells.append(Shell(N, scale, cfg.beta_bar, E0, E, kept, segments, {}, "QS"))
     return shells
 
 
 def shell_thermo(shell):
-    """T, F, S, C, T chi of one (Q, S)-mode shell at T_N, multiplicities 2S + 1 included."""
-    bb = shell.beta_bar
-    e = anp.concatenate([shell.energies[q] for q in shell.energies])
-    g = np.concatenate([np.full(len(shell.energies[q]), q[1] + 1.0) for q in shell.energies])
-    ss = np.concatenate([np.full(len(shell.energies[q]), q[1] * (q[1] + 2) / 4.0) for q in shell.energies])
-    Qn = np.concatenate([np.full(len(shell.energies[q]), float(q[0])) for q in shell.energies])
-    lw = np.log(g) - bb * e
-    lZ = logsumexp(lw)
-    p = anp.exp(lw - lZ)                            # weight of the whole multiplet
-    em = anp.sum(p * e)
-    return {"T": shell.T, "F": shell.E0 - shell.T * lZ, "S": bb * em + lZ,
-            "C": bb ** 2 * (anp.sum(p * e * e) - em ** 2), "Tchi": anp.sum(p * ss) / 3.0,
-            "Sz": 0.0, "Q": anp.sum(p * Qn)}
+    """T, F, S, C, T chi of one shell at T_N (:func:`rglib.nrg.thermo.shell_thermo`: either
+    symmetry, multiplicities 2S + 1 included in (Q, S) blocks)."""
+    return thermo.shell_thermo(shell)
 
 
 def thermodynamics(shells):
     """Arrays over shells of :func:`shell_thermo` (plain floats)."""
-    rows = [shell_thermo(s) for s in shells]
-    return {k: np.array([float(plain(r[k])) for r in rows]) for k in rows[0]}
+    return thermo.thermodynamics(shells)
 
 
 def free_energy(shell, T=None):
-    """F = E0 - T ln sum (2S + 1) e^{-E/T} of one (Q, S)-mode shell (default T = T_N)."""
-    e = anp.concatenate([shell.energies[q] for q in shell.energies]) * shell.scale
-    g = np.concatenate([np.full(len(shell.energies[q]), q[1] + 1.0) for q in shell.energies])
-    T = shell.T if T is None else validate.positive("T", T)
-    return shell.E0 - T * logsumexp(np.log(g) - e / T)
+    """F = E0 - T ln sum (2S + 1) e^{-E/T} of one shell (default T = T_N;
+    :func:`rglib.nrg.thermo.free_energy`, either symmetry)."""
+    return thermo.free_energy(shell, T)

@@ -85,7 +85,7 @@ def run(model, dH0, Lam=2.0, N_max=None, T_min=None, N_keep=1000, e_cut=None, be
         for key in a:
             dF_op.setdefault(key, []).append(a[key] + b[key])
     dF_op = {key: np.stack(v) for key, v in dF_op.items()}
-    shell = Shell(0, s0, cfg.beta_bar, e_min * s0, E, kept, {}, {})
+    shell = Shell(0, s0, cfg.beta_bar, e_min * s0, E, kept, {}, {}, "QS")
     shells, dF = [shell], [_free_energy_tangent(shell, dE)]
     E0 = e_min * s0
     for N in range(1, cfg.N_max + 1):
@@ -104,7 +104,7 @@ def run(model, dH0, Lam=2.0, N_max=None, T_min=None, N_keep=1000, e_cut=None, be
         if not last:
             F = su2.next_fdag(vecs, segments, kept)
             dF_op = _fdag_tangent(vecs, dvecs, segments, kept, P)
-        shell = Shell(N, scale, cfg.beta_bar, E0, E, kept, segments, {})
+        shell = Shell(N, scale, cfg.beta_bar, E0, E, kept, segments, {}, "QS")
         shells.append(shell)
         dF.append(_free_energy_tangent(shell, dE))
     return shells, np.array(dF)

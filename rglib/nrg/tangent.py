@@ -92,7 +92,7 @@ def run(model, dH0, dB, Lam=2.0, N_max=None, T_min=None, N_keep=1000, e_cut=None
     dfdag = tuple({q: a[s][q] + b[s][q] for q in a[s]} for s in (0, 1))
     avg, ops = iterate.first_ops(fs, vecs, idx, kept, operators,
                                  iterate.thermal_weights(E, cfg.beta_bar), last)
-    shell = iterate.Shell(0, cfg.scale(0), cfg.beta_bar, E0, E, kept, {}, avg)
+    shell = iterate.Shell(0, cfg.scale(0), cfg.beta_bar, E0, E, kept, {}, avg, "QSz")
     shells, dF = [shell], [_free_energy_tangent(shell, dE, dE0)]
     if full:
         observer(shell, vecs, idx, fs, dE, dE0, X[0])
@@ -125,7 +125,7 @@ def run(model, dH0, dB, Lam=2.0, N_max=None, T_min=None, N_keep=1000, e_cut=None
         avg, ops = (iterate.transport(ops, vecs, segments, kept,
                                       iterate.thermal_weights(E, cfg.beta_bar), last)
                     if operators else ({}, {}))
-        shell = iterate.Shell(N, scale, cfg.beta_bar, E0, E, kept, segments, avg)
+        shell = iterate.Shell(N, scale, cfg.beta_bar, E0, E, kept, segments, avg, "QSz")
         shells.append(shell)
         dF.append(_free_energy_tangent(shell, dE, dE0))
         if full:

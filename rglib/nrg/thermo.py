@@ -23,8 +23,18 @@ from ..autodiff import plain
 QUANTITIES = ("T", "F", "S", "C", "Tchi", "Sz", "Q")
 
 
+def _check(shell):
+    if getattr(shell, "symmetry", None) not in ("QSz", "QS"):
+        raise ValueError(f"shell must be an rglib.nrg Shell with its symmetry ('QSz' or 'QS'), got {type(shell).__name__}")
+
+
 def shell_thermo(shell, operators=()):
-    """Thermodynamic quantities of one shell at T_N = scale / beta_bar (dict)."""
+    """Thermodynamic quantities of one shell at T_N = scale / beta_bar (dict), for shells of
+    either symmetry: in (Q, S) blocks every entry is a multiplet of 2S + 1 states, weighted
+    accordingly, and T chi = sum_p p (2S + 1) S(S + 1) / 3 (p per state)."""
+    _check(shell)
+    if shell.symmetry == "QS":
+        return _shell_thermo_qs(shell, operators)
     beta_bar = shell.beta_bar
     es = [shell.energies[q] for q in shell.energies]
     e = anp.concatenate(es)
@@ -53,14 +63,38 @@ def shell_thermo(shell, operators=()):
     return out
 
 
+def _shell_thermo_qs(shell, operators):
+    """(Q, S) blocks: q = (Q, 2S), one energy per multiplet."""
+    if operators:
+        raise ValueError(f"operators: {tuple(operators)} cannot be read from a (Q, S)-mode shell (its run records no "
+                         "impurity operators): run in (Q, 2Sz) blocks, mode='QSz'")
+    bb = shell.beta_bar
+    e = anp.concatenate([shell.energies[q] for q in shell.energies])
+    g = np.concatenate([np.full(len(shell.energies[q]), q[1] + 1.0) for q in shell.energies])
+    ss = np.concatenate([np.full(len(shell.energies[q]), q[1] * (q[1] + 2) / 4.0) for q in shell.energies])
+    Qn = np.concatenate([np.full(len(shell.energies[q]), float(q[0])) for q in shell.energies])
+    lw = np.log(g) - bb * e
+    lZ = logsumexp(lw)
+    p = anp.exp(lw - lZ)                            # weight of the whole multiplet
+    em = anp.sum(p * e)
+    return {"T": shell.T, "F": shell.E0 - shell.T * lZ, "S": bb * em + lZ,
+            "C": bb ** 2 * (anp.sum(p * e * e) - em ** 2), "Tchi": anp.sum(p * ss) / 3.0,
+            "Sz": 0.0, "Q": anp.sum(p * Qn)}
+
+
 def free_energy(shell, T=None):
-    """F = E0 - T ln sum_i exp(-E_i / T) of one shell at temperature T (default T_N).
+    """F = E0 - T ln sum_i g_i exp(-E_i / T) of one shell at temperature T (default T_N), g_i
+    the multiplicity of entry i (2S + 1 in (Q, S) blocks, 1 in (Q, 2Sz) blocks).
 
     Differentiable (autograd) in the model parameters *and* in T, so that
     S = -dF/dT and C = -T d^2F/dT^2 reproduce the conventional formulas exactly.
     """
+    _check(shell)
     e = anp.concatenate([shell.energies[q] for q in shell.energies]) * shell.scale
     T = shell.T if T is None else validate.positive("T", T)
+    if shell.symmetry == "QS":
+        g = np.concatenate([np.full(len(shell.energies[q]), q[1] + 1.0) for q in shell.energies])
+        return shell.E0 - T * logsumexp(np.log(g) - e / T)
     return shell.E0 - T * logsumexp(-e / T)
 
 
