@@ -51,7 +51,7 @@ def main():
         sh_b, t_b = timed(su2.run, model, **kw)
         su2.eigh = plain_eigh
         kept_a = sh_a[-2].n_kept
-        kept_b = sum(n * (q[1] + 1) for q, n in sh_b[-2].kept.items())
+        kept_b = sh_b[-2].n_kept
         print(f"N_keep = {n_keep}: kept states (Q, 2Sz) {kept_a}, (Q, S) {kept_b} "
               f"({sum(sh_b[-2].kept.values())} multiplets)")
         print(f"  forward (Q, 2Sz)    {t_a:8.2f} s")

@@ -59,6 +59,7 @@ def test_shells_carry_their_symmetry_and_every_consumer_reads_it():
         np.testing.assert_allclose(tb[k], ta[k], rtol=0, atol=1e-9, err_msg=k)
     assert ad.entropy(qs[-1]) == pytest.approx(float(ta["S"][-1]), abs=1e-9)
     assert thermo.free_energy(qs[-1], 0.01) == pytest.approx(float(thermo.free_energy(qsz[-1], 0.01)), abs=1e-12)
+    assert qs[2].n_states == qsz[2].n_states and qs[2].n_kept == qsz[2].n_kept   # (untruncated yet: equal)
     for a, b in zip(qsz[:4], qs[:4]):
         assert flow.low_multiplicity(a) == flow.low_multiplicity(b)
         np.testing.assert_allclose(flow.lowest_levels(b, 12), flow.lowest_levels(a, 12), atol=1e-9)

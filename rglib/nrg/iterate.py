@@ -92,11 +92,13 @@ class Shell:
 
     @property
     def n_states(self):
-        return sum(len(e) for e in self.energies.values())
+        """Number of states of the shell (a (Q, S) multiplet counts 2S + 1)."""
+        return sum(len(e) * self.multiplicity(q) for q, e in self.energies.items())
 
     @property
     def n_kept(self):
-        return sum(self.kept.values())
+        """Number of kept states (a (Q, S) multiplet counts 2S + 1)."""
+        return sum(k * self.multiplicity(q) for q, k in self.kept.items())
 
 
 @dataclass(frozen=True)
