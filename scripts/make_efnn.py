@@ -16,16 +16,18 @@ Parts (in this order; each can be run alone):
   the search at width 60, depth 2 (3-spin) and 3 (continuous), the systems they trained
   -> data/efnn/spin_<data set>_authors.npz;
 * ``de``: the double-exchange search at C = 3 (four architectures x learning rates x seeds), then
-  C = 1 and 5 with each architecture's best learning rate x seeds -> data/efnn/de_search.npz;
+  C = 1 with each architecture's best learning rate x seeds, and C = 5 (2.8x the cost of C = 3) with
+  the EFNN and the best baseline of C = 3 at seed 0 -> data/efnn/de_search.npz;
 * ``curves``: learning curves of the EFNN and the best baseline at C = 3: training sets of 10,000 and
-  40,000 configurations (the same number of optimizer steps) and a run 6x longer; the EFNN on the
-  isotropic spins; our effective model -> data/efnn/de_curves.npz, de_effective.npz.
+  40,000 configurations (the same number of optimizer steps) and a run LONG = 3x longer; the EFNN on the
+  isotropic spins -> data/efnn/de_curves.npz (notebook 12 fits the effective models itself, in seconds).
 
 Every training is a task of rglib.sweep (all local cores, or a Dask cluster): finished tasks are
 kept in build/sweeps and an interrupted task resumes from its checkpoint (build/checkpoints), so an
 interrupted run loses at most one epoch per task. Weights are stored in float32; every run's
 record (recipe, seed, learning curve, validation and test metrics, failure flag) is in the JSON
-part of its file. Search files keep the weights of the best run of each setting only.
+part of its file. Spin search files keep the weights of the best run of each setting only; the
+double-exchange files keep every run's (small) weights.
 """
 import argparse
 import time
@@ -38,7 +40,7 @@ from rglib.notebook import blas_threads, keep_freed_memory
 
 
 #: the long double-exchange runs: this many times the search's epochs
-LONG = 6
+LONG = 3
 #: depths of the spin-model search (all four architectures): the depths of the claims
 SPIN_DEPTHS = {"three_spin": (2, 3), "continuous": (3,), "heisenberg": (3,)}
 #: the data sets the authors trained (their recipes exist for these)
@@ -82,7 +84,7 @@ def save(name, results, keep=None):
 
 
 def best_per_group(results, by):
-    summary = experiments.summarize(results, by)
+    summary = experiments.summarize(results, by, metric=("val", "rmse"))
     return summary, [i for i, r in enumerate(results) if any(s["best"] is r for s in summary.values())]
 
 
@@ -128,7 +130,7 @@ def main():
         for name in AUTHORS_DATASETS:
             n = max(SPIN_DEPTHS[name]) if name != "three_spin" else 2
             _, meta = nn.load(data_path("efnn", f"spin_{name}.npz"))
-            summary = experiments.summarize(meta["results"], ("arch", "width", "layers"))
+            summary = experiments.summarize(meta["results"], ("arch", "width", "layers"), metric=("val", "rmse"))
             base = min((s["best"]["val"]["rmse"], a) for (a, w, nl), s in summary.items()
                        if a != "EFNN" and w == 60 and nl == n and s["best"] is not None)[1]
             tasks += [dict(dataset=name, arch=a, width=60, layers=n, recipe="authors") for a in ("EFNN", base)]
@@ -141,16 +143,18 @@ def main():
                  for t in experiments.search_tasks(experiments.DE_LRS, arch=arch, C=3, layers=2)]
         res = run(experiments.train_de_model, tasks, ex, "double exchange, C = 3")
         save("de_search", res)
-        summary = experiments.summarize(res, ("arch",), score=("val", "rmse"))
+        summary = experiments.summarize(res, ("arch",), metric=("val", "rmse"))
         lr_best = {a: s["best"]["lr0"] for (a,), s in summary.items() if s["best"]}
-        more = [dict(arch=a, C=C, layers=2, lr0=lr_best.get(a, experiments.DE_LRS[0]), seed=s)
-                for C in (1, 5) for a in experiments.models.CONV for s in experiments.SEEDS]
+        base = min((s["best"]["val"]["rmse"], a) for (a,), s in summary.items() if a != "EFNN" and s["best"])[1]
+        more = [dict(arch=a, C=1, layers=2, lr0=lr_best.get(a, experiments.DE_LRS[0]), seed=s)
+                for a in experiments.models.CONV for s in experiments.SEEDS]
+        more += [dict(arch=a, C=5, layers=2, lr0=lr_best[a], seed=0) for a in ("EFNN", base)]
         res += run(experiments.train_de_model, more, ex, "double exchange, C = 1, 5")
         save("de_search", res)
         say("de")
     if "curves" in args.only:
         _, meta = nn.load(data_path("efnn", "de_search.npz"))
-        summary = experiments.summarize([r for r in meta["results"] if r["C"] == 3], ("arch",))
+        summary = experiments.summarize([r for r in meta["results"] if r["C"] == 3], ("arch",), metric=("val", "rmse"))
         base = min((s["best"]["val"]["rmse"], a) for (a,), s in summary.items() if a != "EFNN" and s["best"])[1]
         tasks = []
         for arch in ("EFNN", base):
@@ -164,7 +168,6 @@ def main():
         # (the uniform set has 40,000 configurations: the same optimizer steps as the authors' 160,000)
         res = run(experiments.train_de_model, tasks, ex, "learning curves")
         save("de_curves", res)
-        save("de_effective", [experiments.effective_de()])
         say("curves")
     if not args.scheduler:
         ex.shutdown()

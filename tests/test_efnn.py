@@ -85,20 +85,29 @@ def test_summary_picks_by_validation_and_never_a_failed_run():
     assert s["B",]["best"] is None and s["B",]["failed"] == 1
 
 
-def test_compare_needs_separated_runs_and_more_than_one_seed():
-    """compare says better / worse only when one architecture's best beats every run of the
-    other and its median beats theirs, with at least two working runs on each side; a group
-    whose runs all failed loses."""
+def test_compare_needs_completely_separated_runs_and_three_of_each():
+    """compare says better / worse only when every run of one architecture beats every run of
+    the other (failed runs the worst), with at least three runs on each side."""
     def group(arch, *errors, failed=0):
         return [{"arch": arch, "val": {"rmse": e}, "test": {"relative": e}, "failed": False} for e in errors] + \
                [{"arch": arch, "val": {"rmse": 9.0}, "test": {"relative": 9.0}, "failed": True}] * failed
-    s = experiments.summarize(group("A", 1.0, 1.1, 1.2) + group("B", 2.0, 2.2) + group("C", 0.9, 3.0)
-                              + group("D", 0.5) + group("E", failed=3), ("arch",))
+    s = experiments.summarize(group("A", 1.0, 1.1, 1.2) + group("B", 2.0, 2.2, 2.1) + group("C", 1.15, 3.0, 3.1)
+                              + group("D", 0.5, 0.6) + group("E", failed=3) + group("F", 0.1, 0.2, failed=1), ("arch",))
     assert experiments.compare(s["A",], s["B",]) == "better" and experiments.compare(s["B",], s["A",]) == "worse"
-    assert experiments.compare(s["A",], s["C",]) == "inconclusive"           # the spreads overlap
-    assert experiments.compare(s["D",], s["B",]) == "inconclusive"           # one run: no scatter over seeds
-    assert experiments.compare(s["D",], s["B",], min_runs=1) == "better"
-    assert experiments.compare(s["E",], s["D",]) == "worse" and experiments.compare(s["D",], s["E",]) == "better"
+    assert experiments.compare(s["A",], s["C",]) == "inconclusive"           # the runs overlap
+    assert experiments.compare(s["D",], s["B",]) == "inconclusive"           # two runs: too few
+    assert experiments.compare(s["D",], s["B",], min_runs=2) == "better"
+    assert experiments.compare(s["E",], s["A",]) == "worse" and experiments.compare(s["A",], s["E",]) == "better"
+    assert experiments.compare(s["F",], s["A",]) == "inconclusive"           # its failed run is the worst of all
+
+
+def test_extrapolate_continues_a_power_law_and_refuses_what_it_cannot():
+    assert experiments.extrapolate([(8, 4.0), (24, 2.0)], 72) == pytest.approx(1.0)      # e ~ x^(-log 2 / log 3)
+    assert experiments.extrapolate([(8, 2.0), (24, 3.0)], 1000) == 3.0                   # rising: flat
+    with pytest.raises(ValueError, match="at least two"):
+        experiments.extrapolate([(8, 2.0)], 100)
+    with pytest.raises(ValueError, match="x_target"):
+        experiments.extrapolate([(8, 4.0), (24, 2.0)], 10)
 
 
 def test_a_search_task_trains_and_records_its_learning_curve(tmp_path, monkeypatch):

@@ -159,8 +159,8 @@ def scatter_of(runs, S, E, arch="EFNN", layers=2):
     r = next((r for r in runs if r["arch"] == arch and r["layers"] == int(layers)), None)
     if r is None:
         raise ValueError(f"no stored model {arch} with {layers} layer(s)")
-    return scatter(E, training.predict(r["model"], S), f"{arch}, w = {r['width']}, {layers} layer(s), "
-                   f"lr {r['lr0']:g}, seed {r['seed']}")
+    how = f", lr {r['lr0']:g}, seed {r['seed']}" if "lr0" in r and "seed" in r else ""
+    return scatter(E, training.predict(r["model"], S), f"{arch}, w = {r['width']}, {layers} layer(s){how}")
 
 
 def de_scatter_of(results, tests, arch="EFNN", C=3, N=10):
