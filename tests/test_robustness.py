@@ -32,6 +32,13 @@ FIX = Path(__file__).parent / "fixtures"
 ENV = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
 
 
+def _as_in_a_terminal():
+    """Ctrl-C as a user meets it: SIGINT at its default in the child. (make test runs the unit
+    tests as a background job of a shell without job control, which starts them with SIGINT
+    ignored, and children inherit that: Python then installs no KeyboardInterrupt handler.)"""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _refused(call, *words, exc=ValueError):
     with pytest.raises(exc) as e:
         call()
@@ -151,7 +158,8 @@ def test_ctrl_c_on_the_rerun_cli_exits_130_at_once_keeping_finished_points(tmp_p
     proc = subprocess.Popen(
         [sys.executable, "-m", "rglib.run", str(FIX / "sleepy.ipynb"), "--grid", "x", "1,2,3",
          "-p", "seconds", "120", "--workers", "2", "--out", str(tmp_path)],
-        cwd=ROOT, env=ENV, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cwd=ROOT, env=ENV, start_new_session=True, preexec_fn=_as_in_a_terminal, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
     try:
         assert _wait_for(lambda: len(list((tmp_path / ".cache").glob("*.pkl"))) == 1, 120), \
             "the quick point did not finish"
@@ -190,7 +198,8 @@ def sleepy_task(x):
 
 def test_ctrl_c_on_a_local_pool_neither_waits_nor_loses_finished_tasks(tmp_path):
     proc = subprocess.Popen([sys.executable, "-c", SWEEP_SCRIPT, str(tmp_path)], cwd=ROOT, env=ENV,
-                            start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            start_new_session=True, preexec_fn=_as_in_a_terminal, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
     try:
         assert _wait_for(lambda: len(list(tmp_path.glob("*.pkl"))) == 2, 60), "the quick tasks did not finish"
         time.sleep(0.5)
