@@ -12,10 +12,9 @@ independent implementation gave for this setup).
 """
 import autograd.numpy as anp
 import numpy as np
-from autograd.scipy.special import logsumexp
 
 from .. import validate
-from ..autodiff import plain
+from ..autodiff import logsumexp, plain
 from . import chain, fock, linalg
 from .dense import PARITY, SITE_F, keep_count
 from .iterate import shell_scale

@@ -15,10 +15,9 @@ Impurity contributions (minus the bare chain), even/odd and z-averaging live in
 """
 import autograd.numpy as anp
 import numpy as np
-from autograd.scipy.special import logsumexp
 
 from .. import validate
-from ..autodiff import plain
+from ..autodiff import logsumexp, plain
 
 QUANTITIES = ("T", "F", "S", "C", "Tchi", "Sz", "Q")
 
