@@ -155,21 +155,29 @@ def shells_for_temperature(T_min, Lam, beta_bar):
     return max(2, int(math.ceil(N - 1e-9)) + 1)
 
 
-def memory_GiB(N_keep):
-    """Estimated peak memory of a plain run in GiB: 64 N_keep^2 bytes (the blocks of one
-    shell, their eigenvectors and LAPACK workspace; measured 23 MiB at N_keep = 1000,
-    where the largest (Q, 2Sz) block has 386 of the 4000 states)."""
-    return 64 * float(N_keep) ** 2 / 2 ** 30
+#: the cost of (Q, S) blocks relative to (Q, 2Sz) blocks at equal kept states, with a margin: measured
+#: 12x less memory and 77x less time at 15,600 kept states (issue 25; a multiplet of 2S + 1 states is
+#: one row of its block, so the blocks are smaller)
+QS_COST = {"memory": 1 / 8, "time": 1 / 50}
 
 
-def shell_seconds(N_keep):
+def memory_GiB(N_keep, symmetry="QSz"):
+    """Estimated peak memory of a plain run in GiB: 64 N_keep^2 bytes in (Q, 2Sz) blocks (the
+    blocks of one shell, their eigenvectors and LAPACK workspace; measured 23 MiB at
+    N_keep = 1000, where the largest (Q, 2Sz) block has 386 of the 4000 states), times
+    ``QS_COST["memory"]`` in (Q, S) blocks."""
+    return 64 * float(N_keep) ** 2 / 2 ** 30 * (QS_COST["memory"] if symmetry == "QS" else 1.0)
+
+
+def shell_seconds(N_keep, symmetry="QSz"):
     """Estimated time of one full-size shell, twice the measured 0.059 s at N_keep = 1000
-    (``benchmarks/nrg_speed.py``), scaled as N_keep^3 (eigh of the blocks)."""
-    return 0.12 * (float(N_keep) / 1000.0) ** 3
+    (``benchmarks/nrg_speed.py``), scaled as N_keep^3 (eigh of the blocks); times
+    ``QS_COST["time"]`` in (Q, S) blocks."""
+    return 0.12 * (float(N_keep) / 1000.0) ** 3 * (QS_COST["time"] if symmetry == "QS" else 1.0)
 
 
 def settings(Lam=2.0, N_max=None, T_min=None, N_keep=1000, e_cut=None, beta_bar=2.0, z=1.0,
-             scheme="wilson", A_correction=None, safeguard=1e-6):
+             scheme="wilson", A_correction=None, safeguard=1e-6, symmetry="QSz"):
     """Check the run parameters (ValueError naming the parameter) and build the chain.
 
     Parameters
@@ -192,12 +200,15 @@ def settings(Lam=2.0, N_max=None, T_min=None, N_keep=1000, e_cut=None, beta_bar=
     z, scheme, A_correction
         Discretization twist z in (0, 1], star scheme ("wilson" or
         "campo-oliveira") and Wilson's A_Lambda correction (:func:`chain.coupling_factor`).
+    symmetry : "QSz" or "QS"
+        The blocks the run uses: the time and memory guards use that mode's cost.
     """
     Lam = float(validate.greater("Lam", Lam, 1.0))
     beta_bar = float(validate.positive("beta_bar", beta_bar))
+    symmetry = validate.one_of("symmetry", symmetry, SYMMETRIES)
     if N_keep is not None:
         N_keep = validate.integer("N_keep", N_keep, minimum=1)
-        validate.budget("N_keep", memory_GiB(N_keep), "GiB", "the memory of one shell")
+        validate.budget("N_keep", memory_GiB(N_keep, symmetry), "GiB", "the memory of one shell")
     if e_cut is not None:
         e_cut = float(validate.positive("e_cut", e_cut))
     safeguard = float(validate.nonnegative("safeguard", safeguard))
@@ -212,7 +223,7 @@ def settings(Lam=2.0, N_max=None, T_min=None, N_keep=1000, e_cut=None, beta_bar=
                          f"{MAX_SHELLS + 1}" if name == "T_min" else
                          f"N_max must lie in [0, {MAX_SHELLS}], got {N_max}")
     if N_keep is not None:
-        validate.budget("N_keep", N_max * shell_seconds(N_keep), "seconds",
+        validate.budget("N_keep", N_max * shell_seconds(N_keep, symmetry), "seconds",
                         f"the run time of {N_max} shells")
     scheme = validate.one_of("scheme", scheme, chain.SCHEMES)
     z = float(validate.in_range("z", z, 0.0, 1.0, lo_open=True))

@@ -326,7 +326,8 @@ def run(model, Lam=2.0, N_max=None, T_min=None, N_keep=1000, e_cut=None, beta_ba
     :func:`rglib.nrg.run` (``N_keep`` counts states, 2S + 1 per multiplet). Returns
     :class:`rglib.nrg.iterate.Shell` objects whose blocks are (Q, 2S) and whose
     ``energies`` list one value per multiplet (use :func:`shell_thermo`)."""
-    cfg = settings(Lam, N_max, T_min, N_keep, e_cut, beta_bar, z, scheme, A_correction, safeguard)
+    cfg = settings(Lam, N_max, T_min, N_keep, e_cut, beta_bar, z, scheme, A_correction, safeguard,
+                   symmetry="QS")
     fs = model.first_shell(cfg.A)
     if fs.Splus is None:
         raise ValueError(f"model: the (Q, S) mode needs SU(2) spin symmetry; {model!r} breaks "

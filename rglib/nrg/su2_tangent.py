@@ -55,7 +55,8 @@ def run(model, dH0, Lam=2.0, N_max=None, T_min=None, N_keep=1000, e_cut=None, be
     dH0: (P, d, d) derivative of the physical first-shell Hamiltonian along each
     direction (each must commute with the total spin). Other parameters as in
     :func:`rglib.nrg.su2.run`. Returns (shells, dF) with dF of shape (n_shells, P)."""
-    cfg = settings(Lam, N_max, T_min, N_keep, e_cut, beta_bar, z, scheme, A_correction, safeguard)
+    cfg = settings(Lam, N_max, T_min, N_keep, e_cut, beta_bar, z, scheme, A_correction, safeguard,
+                   symmetry="QS")
     dH0 = np.asarray(dH0, dtype=float)
     P = len(dH0)
     fs = model.first_shell(cfg.A)
