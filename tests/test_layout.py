@@ -147,3 +147,21 @@ def test_license_and_python_promise():
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert meta["requires-python"] == ">=3.11"          # the tests use tomllib (3.11)
     assert "3.11" in (ROOT / "README.md").read_text()
+
+
+def test_papermill_sees_every_parameter_of_every_notebook():
+    """papermill --help-notebook lists every assignment of each notebook's parameters cell (a
+    comment holding "=" once hid a parameter from papermill's parser: setting it warned
+    "Passed unknown parameter")."""
+    import json
+
+    import papermill as pm
+
+    from rglib.harness.reproduce import notebooks
+    for path in notebooks():
+        nb = json.loads(path.read_text())
+        cell = next(c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", []))
+        names = [t.targets[0].id for t in ast.parse("".join(cell["source"])).body
+                 if isinstance(t, ast.Assign) and isinstance(t.targets[0], ast.Name)]
+        missing = [n for n in names if n not in pm.inspect_notebook(str(path))]
+        assert not missing, f"{path.name}: papermill does not see {missing}"
