@@ -118,7 +118,10 @@ def _canonical(x):
         return repr(x)                    # exact float text
     if x is None or isinstance(x, (bool, int, str)):
         return x
-    return f"{type(x).__module__}.{type(x).__qualname__}:{x!r}"
+    kind = f"{type(x).__module__}.{type(x).__qualname__}"
+    if hasattr(x, "__dict__") and not (inspect.isroutine(x) or inspect.isclass(x) or inspect.ismodule(x)):
+        return {"object": kind, "attributes": _canonical(vars(x))}     # every attribute (a model's parameters)
+    return f"{kind}:{x!r}"
 
 
 _SOURCE_HASH = None

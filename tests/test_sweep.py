@@ -187,3 +187,23 @@ def test_z_averaging_on_a_pool_equals_serial():
     b = nrg.impurity_per_shell(m, executor=None, **kw)
     for k in a:
         np.testing.assert_array_equal(a[k], b[k])
+
+
+class _TwoLevelModel:
+    """A model whose repr names only one of its parameters (as a new model might)."""
+    def __init__(self, eps, V):
+        self.eps, self.V = eps, V
+
+    def __repr__(self):
+        return f"TwoLevel(eps={self.eps})"
+
+
+def test_cache_keys_see_every_parameter_of_a_model_object():
+    """Two models that differ only in a parameter their repr leaves out get different cache
+    keys (a key from the repr once made them collide and return the other's result); equal
+    models get equal keys, and the NRG models' keys follow their parameters."""
+    key = lambda m: sweep.task_key(len, {"model": m})              # noqa: E731
+    assert key(_TwoLevelModel(0.1, 0.2)) != key(_TwoLevelModel(0.1, 0.3))
+    assert key(_TwoLevelModel(0.1, 0.2)) == key(_TwoLevelModel(0.1, 0.2))
+    assert key(nrg.Anderson(-0.05, 0.1, 0.01)) != key(nrg.Anderson(-0.05, 0.1, 0.011))
+    assert key(nrg.Anderson(-0.05, 0.1, 0.01)) == key(nrg.Anderson(-0.05, 0.1, 0.01))
