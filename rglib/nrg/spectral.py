@@ -315,14 +315,19 @@ def _shell_poles(s, pD, rhoK, op, is_last):
     return om, wt
 
 
+#: memory of a reverse pass through :func:`poles` over that of the plain run: 1.83 against
+#: 0.76 GiB measured at T = 0 (``benchmarks/spectral_speed.py``), with a margin
+REVERSE_MEMORY_FACTOR = 2.6
+
+
 def memory_GiB(N_max, N_keep):
     """Estimated peak memory of :func:`poles`: every shell's eigenvectors, d matrices and
     poles, 20 MiB per shell at N_keep = 1000 as N_keep^2 (untruncated: the 4^(N+2) states
     of the last shell): 1.06 GiB measured for 55 shells with a pole for every pair of
     states, as at T > 0; at T = 0 only the pairs with a kept state carry weight and are
-    formed, 0.76 GiB measured (``benchmarks/spectral_speed.py``). A reverse pass keeps about 2.4x that (1.83 GiB
-    measured at T = 0; its VJPs recompute the pole positions and the eigh VJP works on
-    the kept columns)."""
+    formed, 0.76 GiB measured (``benchmarks/spectral_speed.py``). A reverse pass keeps more
+    (:data:`REVERSE_MEMORY_FACTOR` times this; its VJPs recompute the pole positions and the
+    eigh VJP works on the kept columns)."""
     n = N_keep if N_keep is not None else 4 ** min(N_max + 2, 14)
     return (N_max + 1) * 0.02 * (n / 1000.0) ** 2
 
@@ -375,9 +380,10 @@ def poles(model, T=0.0, sigma="up", Lam=2.0, N_keep=1000, T_min=None, N_max=None
     T, op, T_min = check_request(T, operator, sigma, T_min, N_max, N_keep)
     cfg = settings(Lam, N_max, T_min, N_keep, None, 2.0, z, scheme, A_correction, safeguard)
     traced = any(is_traced(getattr(model, k, 0.0)) for k in ("eps_d", "U", "Gamma", "B"))
-    validate.budget("N_keep", (2.6 if traced else 1.0) * memory_GiB(cfg.N_max, cfg.N_keep), "GiB",
+    factor = REVERSE_MEMORY_FACTOR if traced else 1.0
+    validate.budget("N_keep", factor * memory_GiB(cfg.N_max, cfg.N_keep), "GiB",
                     "the memory of the eigenvectors of every shell (FDM)"
-                    + (" kept 2.6x by the reverse pass" if traced else ""))
+                    + (f" kept {factor:g}x by the reverse pass" if traced else ""))
     col = _Collector(op)
     run(model, Lam=Lam, N_max=N_max, T_min=T_min, N_keep=N_keep, z=z, scheme=scheme,
         A_correction=A_correction, safeguard=safeguard, progress=progress, observer=col)
